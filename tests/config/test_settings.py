@@ -1,0 +1,95 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings import database_from_url, env_bool
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "HTTPS", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DEBUG": "0",
+            "HTTPS": "1",
+            "SECRET_KEY": "k" * 20 + "-a-long-random-secret-for-production-only-0123456789",
+            "ALLOWED_HOSTS": "puente.example.com",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_fails_without_https_settings():
+    # Proves the check above can fail: the laptop defaults are not production settings.
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SESSION_COOKIE_SECURE" in result.stdout + result.stderr
+
+
+def test_https_without_a_secret_key_refuses_to_start():
+    result = _manage("check", env={"HTTPS": "1"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_postgres_url_is_parsed_with_health_checks():
+    db = database_from_url("postgresql://ana:s%40cret@db.local:6543/puente?sslmode=require")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "ana",
+        "s@cret",
+        "db.local",
+        "6543",
+        "puente",
+    )
+    assert db["CONN_HEALTH_CHECKS"] is True
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(settings):
+    db = database_from_url("sqlite:////tmp/x.sqlite3")
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+
+
+def test_unknown_database_scheme_fails_loudly():
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("mysql://x@y/z")
+
+
+def test_bad_boolean_fails_loudly(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "quizás")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("SOME_FLAG", False)
+
+
+def test_backends_follow_the_environment(settings):
+    if os.environ.get("DATABASE_URL"):
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    else:
+        assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if os.environ.get("REDIS_URL"):
+        assert backend == "channels_redis.core.RedisChannelLayer"
+    else:
+        assert backend == "channels.layers.InMemoryChannelLayer"

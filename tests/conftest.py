@@ -1,0 +1,91 @@
+"""Personas shared by every test: a facilitator, a manager, and an outsider from another
+organisation. Success and failure share this setup."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from workshops.models import Membership, Organisation
+from workshops.services import library_load, member_create, organisation_create
+
+PASSWORD = "una-clave-larga-2026"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Throttles live in the cache; with Redis it outlives a test.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def library(db) -> dict:
+    """The method library and question bank (a flush between transactional tests empties
+    what the migration loaded, so tests ask for it explicitly)."""
+    return library_load()
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return organisation_create(name="Aceros del Valle", time_zone="America/Bogota")
+
+
+@pytest.fixture
+def other_organisation(db) -> Organisation:
+    return organisation_create(name="Textiles del Norte", time_zone="America/Mexico_City")
+
+
+@pytest.fixture
+def facilitator(organisation) -> Membership:
+    return member_create(
+        organisation=organisation,
+        username="lili",
+        password=PASSWORD,
+        first_name="Lili",
+        is_facilitator=True,
+    )
+
+
+@pytest.fixture
+def manager(organisation) -> Membership:
+    return member_create(
+        organisation=organisation,
+        username="milena",
+        password=PASSWORD,
+        first_name="Milena",
+        is_manager=True,
+    )
+
+
+@pytest.fixture
+def outsider(other_organisation) -> Membership:
+    """A facilitator and manager of another organisation."""
+    return member_create(
+        organisation=other_organisation,
+        username="externo",
+        password=PASSWORD,
+        is_facilitator=True,
+        is_manager=True,
+    )
+
+
+def _client_for(membership: Membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def facilitator_client(facilitator) -> Client:
+    return _client_for(facilitator)
+
+
+@pytest.fixture
+def manager_client(manager) -> Client:
+    return _client_for(manager)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    return _client_for(outsider)

@@ -1,0 +1,270 @@
+"""Organisations and their members, the method library and the question bank."""
+
+import unicodedata
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(
+            _("«%(value)s» no es una zona horaria válida."), params={"value": value}
+        )
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("nombre"), max_length=120)
+    slug = models.SlugField(_("identificador"), max_length=60, unique=True)
+    time_zone = models.CharField(
+        _("zona horaria"), max_length=64, default="America/Bogota", validators=[validate_time_zone]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organización")
+        verbose_name_plural = _("organizaciones")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Area(models.Model):
+    """A department of an organisation (Compras, Ventas, Logística by default)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="areas")
+    name = models.CharField(_("nombre"), max_length=60)
+    slug = models.SlugField(_("identificador"), max_length=60)
+    position = models.PositiveSmallIntegerField(_("orden"), default=0)
+
+    class Meta:
+        verbose_name = _("área")
+        verbose_name_plural = _("áreas")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="area_unique_slug"),
+            models.UniqueConstraint(fields=["organisation", "name"], name="area_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in one organisation. A person may be facilitator and manager."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_facilitator = models.BooleanField(_("facilitador/a"), default=False)
+    is_manager = models.BooleanField(_("gerente"), default=False)
+
+    class Meta:
+        verbose_name = _("membresía")
+        verbose_name_plural = _("membresías")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_facilitator=True) | Q(is_manager=True),
+                name="membership_has_a_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        labels = []
+        if self.is_facilitator:
+            labels.append(str(_("Facilitador/a")))
+        if self.is_manager:
+            labels.append(str(_("Gerente")))
+        return labels
+
+
+class Grouping(models.TextChoices):
+    PLENARY = "plenary", _("Plenaria")
+    BY_AREA = "by_area", _("Por área")
+    MIXED_TABLES = "mixed_tables", _("Mesas mixtas")
+
+
+class Assumption(models.Model):
+    position = models.PositiveSmallIntegerField(_("orden"), unique=True)
+    text = models.TextField(_("texto"))
+
+    class Meta:
+        verbose_name = _("supuesto")
+        verbose_name_plural = _("supuestos")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Principle(models.Model):
+    slug = models.SlugField(_("identificador"), max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(_("orden"), default=0)
+    name = models.CharField(_("nombre"), max_length=120)
+    explanation = models.TextField(_("explicación"))
+
+    class Meta:
+        verbose_name = _("principio")
+        verbose_name_plural = _("principios")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Responsibility(models.Model):
+    """What depends on the team, and what depends on the facilitator."""
+
+    class Holder(models.TextChoices):
+        TEAM = "team", _("Depende del equipo")
+        FACILITATOR = "facilitator", _("Depende del facilitador")
+
+    holder = models.CharField(_("de quién depende"), max_length=20, choices=Holder.choices)
+    position = models.PositiveSmallIntegerField(_("orden"), default=0)
+    text = models.CharField(_("texto"), max_length=200)
+
+    class Meta:
+        verbose_name = _("responsabilidad")
+        verbose_name_plural = _("responsabilidades")
+        ordering = ["holder", "position"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ActivityKind(models.Model):
+    """A kind of block a session is made of, with the method's defaults."""
+
+    slug = models.SlugField(_("identificador"), max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(_("orden"), default=0)
+    name = models.CharField(_("nombre"), max_length=80)
+    default_minutes = models.PositiveSmallIntegerField(_("duración por defecto (min)"))
+    default_grouping = models.CharField(
+        _("agrupación por defecto"), max_length=20, choices=Grouping.choices
+    )
+    guide = models.TextField(_("guía para el facilitador"))
+    needs_question = models.BooleanField(_("necesita pregunta"), default=False)
+    allows_contributions = models.BooleanField(_("admite aportes"), default=False)
+    always_anonymous = models.BooleanField(_("siempre anónimo"), default=False)
+    default_dots = models.PositiveSmallIntegerField(_("puntos de votación por defecto"), default=0)
+
+    class Meta:
+        verbose_name = _("tipo de actividad")
+        verbose_name_plural = _("tipos de actividad")
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tone(models.TextChoices):
+    APPRECIATIVE = "appreciative", _("Apreciativa")
+    DIFFICULT = "difficult", _("Difícil")
+
+
+class Theme(models.TextChoices):
+    CUSTOMER_REFEREE = "cliente-referi", _("El cliente como referí")
+    INTERNAL_CUSTOMER = "cliente-interno", _("Cliente interno")
+    BOSS_TO_LEADER = "jefe-lider", _("De jefe a líder")
+    EMPOWERMENT = "empoderamiento", _("Empoderamiento con autoridad")
+    PROCESS_TEAMS = "equipo-proceso", _("Equipos dueños del proceso completo")
+    DECIDE_WITH_INVOLVED = "decidir-implicados", _("Decidir con los implicados")
+    DAILY_COORDINATION = "coordinacion-diaria", _("Coordinación diaria")
+    LISTEN_NOT_BUREAUCRAT = "escuchar-no-burocrata", _("Escuchar en vez de burocracia")
+    ANTICIPATE = "anticipar", _("Anticiparse")
+    TELL_TRUTH_EARLY = "dar-la-cara", _("Dar la cara a tiempo")
+    EXPLAIN_PROCESS = "explicar-proceso", _("Explicar el propio proceso")
+    AREA_CONFLICT = "conflicto-areas", _("El conflicto entre áreas")
+
+
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def visible_to(self, organisation: Organisation) -> "QuestionQuerySet":
+        """The library's questions plus the organisation's own, never another's."""
+        return self.filter(Q(organisation__isnull=True) | Q(organisation=organisation))
+
+    def for_area(self, slug: str) -> "QuestionQuerySet":
+        """Questions for every area, or naming this area (alone or in a pair)."""
+        return self.filter(Q(area_tags="") | Q(area_tags__contains=f",{slug},"))
+
+
+class Question(models.Model):
+    """A question of the bank: the library's (no organisation) or an organisation's own."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="questions",
+        help_text=_("Vacío: pregunta de la biblioteca, visible para todas las organizaciones."),
+    )
+    key = models.CharField(_("clave"), max_length=20, unique=True, null=True, blank=True)
+    text = models.CharField(_("pregunta"), max_length=300)
+    phase = models.ForeignKey(
+        ActivityKind, on_delete=models.PROTECT, related_name="questions", verbose_name=_("fase")
+    )
+    # Area slugs wrapped in commas (",ventas,logistica,"); empty means every area. A string
+    # rather than a JSON list so "naming this area" is one portable LIKE on SQLite and PG.
+    area_tags = models.CharField(_("áreas"), max_length=200, blank=True, default="")
+    principles = models.ManyToManyField(
+        Principle, related_name="questions", blank=True, verbose_name=_("principios")
+    )
+    tone = models.CharField(_("tono"), max_length=20, choices=Tone.choices)
+    theme = models.CharField(_("tema"), max_length=40, choices=Theme.choices, blank=True)
+    intent = models.CharField(_("intención"), max_length=200, blank=True)
+    # Text and intent folded to lower case without accents (see `fold`), so "logistica"
+    # finds "Logística" on SQLite and PostgreSQL alike.
+    search_text = models.TextField(editable=False, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pregunta")
+        verbose_name_plural = _("preguntas")
+        ordering = ["phase__position", "key", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def refresh_search_text(self) -> None:
+        self.search_text = fold(f"{self.text} {self.intent}")
+
+    @property
+    def area_slugs(self) -> list[str]:
+        return [slug for slug in self.area_tags.split(",") if slug]
+
+    @property
+    def is_library(self) -> bool:
+        return self.organisation_id is None
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form searched by Question.search_text."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def area_tags_for(slugs: list[str]) -> str:
+    """The stored form of a list of area slugs (see Question.area_tags)."""
+    clean = sorted({slug.strip() for slug in slugs if slug.strip()})
+    return f",{','.join(clean)}," if clean else ""

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from workshops import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("biblioteca/", views.library, name="library"),
+    path("preguntas/", views.question_bank, name="question_bank"),
+    path("preguntas/nueva/", views.question_create, name="question_create"),
+    path("preguntas/<int:pk>/", views.question_detail, name="question_detail"),
+    path("preguntas/<int:pk>/editar/", views.question_edit, name="question_edit"),
+    path("preguntas/<int:pk>/eliminar/", views.question_delete, name="question_delete"),
+    path("organizacion/", views.organisation_settings, name="organisation_settings"),
+    path("organizacion/areas/", views.area_add, name="area_add"),
+    path("organizacion/areas/<int:pk>/", views.area_rename, name="area_rename"),
+]
