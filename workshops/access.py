@@ -9,7 +9,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from workshops.models import Area, Membership, Organisation, Question
+from workshops.models import (
+    Area,
+    Block,
+    BlockQuestion,
+    ChecklistItem,
+    Membership,
+    Organisation,
+    Question,
+    Workshop,
+)
 
 
 def membership_of(request: HttpRequest) -> Membership | None:
@@ -60,3 +69,26 @@ def access_own_question(organisation: Organisation, pk: int | str) -> Question:
 
 def access_area(organisation: Organisation, pk: int | str) -> Area:
     return get_object_or_404(Area, organisation=organisation, pk=pk)
+
+
+def access_workshop(organisation: Organisation, pk: int | str) -> Workshop:
+    return get_object_or_404(
+        Workshop.objects.select_related("organisation", "facilitator"),
+        organisation=organisation,
+        pk=pk,
+    )
+
+
+def access_block(workshop: Workshop, pk: int | str) -> Block:
+    """A block of this session (a block of another session answers 404)."""
+    return get_object_or_404(
+        Block.objects.select_related("kind", "workshop"), workshop=workshop, pk=pk
+    )
+
+
+def access_block_question(block: Block, pk: int | str) -> BlockQuestion:
+    return get_object_or_404(BlockQuestion, block=block, pk=pk)
+
+
+def access_checklist_item(workshop: Workshop, pk: int | str) -> ChecklistItem:
+    return get_object_or_404(ChecklistItem, workshop=workshop, pk=pk)

@@ -1,5 +1,6 @@
 """Organisations and their members, the method library and the question bank."""
 
+import datetime
 import unicodedata
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -268,3 +269,141 @@ def area_tags_for(slugs: list[str]) -> str:
     """The stored form of a list of area slugs (see Question.area_tags)."""
     clean = sorted({slug.strip() for slug in slugs if slug.strip()})
     return f",{','.join(clean)}," if clean else ""
+
+
+class Workshop(models.Model):
+    """A designed session: a difficult conversation between areas, with its agenda."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Borrador")
+        READY = "ready", _("Lista")
+        LIVE = "live", _("En vivo")
+        CLOSED = "closed", _("Cerrada")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="workshops"
+    )
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="workshops",
+        verbose_name=_("facilitador/a"),
+    )
+    title = models.CharField(_("título"), max_length=160)
+    purpose = models.TextField(
+        _("propósito"),
+        blank=True,
+        help_text=_("El problema del cliente detrás de la sesión: un pedido perdido, quejas…"),
+    )
+    date = models.DateField(_("fecha"))
+    start_time = models.TimeField(_("hora de inicio"))
+    place = models.CharField(_("lugar"), max_length=200, blank=True)
+    status = models.CharField(
+        _("estado"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    # Bumped on every agenda change; a stale reorder from another tab is refused.
+    agenda_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sesión")
+        verbose_name_plural = _("sesiones")
+        ordering = ["-date", "-start_time", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("workshop_builder", args=[self.pk])
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        """The start as an aware datetime in the organisation's time zone."""
+        return datetime.datetime.combine(self.date, self.start_time, tzinfo=self.organisation.zone)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in {self.Status.DRAFT, self.Status.READY}
+
+
+class InvitedArea(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="invited")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    expected_people = models.PositiveSmallIntegerField(_("personas esperadas"), default=0)
+
+    class Meta:
+        verbose_name = _("área invitada")
+        verbose_name_plural = _("áreas invitadas")
+        ordering = ["area__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "area"], name="invited_area_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} ({self.expected_people})"
+
+
+class Block(models.Model):
+    """One block of a session's agenda."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="blocks")
+    position = models.PositiveIntegerField(_("orden"))
+    kind = models.ForeignKey(
+        ActivityKind, on_delete=models.PROTECT, related_name="+", verbose_name=_("actividad")
+    )
+    title = models.CharField(_("título"), max_length=160)
+    minutes = models.PositiveSmallIntegerField(_("duración (min)"))
+    grouping = models.CharField(_("agrupación"), max_length=20, choices=Grouping.choices)
+    instructions = models.TextField(_("instrucciones para participantes"), blank=True)
+    facilitator_notes = models.TextField(_("notas privadas del facilitador"), blank=True)
+    allows_contributions = models.BooleanField(_("los participantes aportan"), default=False)
+    anonymous = models.BooleanField(_("aportes anónimos"), default=False)
+    dots = models.PositiveSmallIntegerField(
+        _("puntos de votación por persona"), default=0, help_text=_("0: este bloque no vota.")
+    )
+
+    class Meta:
+        verbose_name = _("bloque")
+        verbose_name_plural = _("bloques")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BlockQuestion(models.Model):
+    """A question asked in a block: picked from the bank (its wording copied, so the session
+    keeps it if the bank changes) or written for this block only."""
+
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.ForeignKey(
+        Question, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.CharField(_("pregunta"), max_length=300)
+
+    class Meta:
+        verbose_name = _("pregunta del bloque")
+        verbose_name_plural = _("preguntas del bloque")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ChecklistItem(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(_("tarea"), max_length=200)
+    done = models.BooleanField(_("hecho"), default=False)
+
+    class Meta:
+        verbose_name = _("tarea de preparación")
+        verbose_name_plural = _("lista de preparación")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,14 +1,30 @@
 """Reads of the method library and the question bank."""
 
-from django.db.models import QuerySet
+import datetime
+from dataclasses import dataclass
 
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from workshops.agenda import (
+    MINIMUM_MINUTES,
+    AgendaWarning,
+    ScheduledBlock,
+    format_minutes,
+    schedule,
+    total_minutes,
+    warnings_for,
+)
 from workshops.models import (
     ActivityKind,
     Assumption,
+    Block,
+    InvitedArea,
     Organisation,
     Principle,
     Question,
     Responsibility,
+    Workshop,
     fold,
 )
 
@@ -52,3 +68,59 @@ def method_library() -> dict:
         ),
         "kinds": list(ActivityKind.objects.all()),
     }
+
+
+def workshop_list(
+    *, organisation: Organisation, status: str = "", text: str = ""
+) -> QuerySet[Workshop]:
+    workshops = Workshop.objects.filter(organisation=organisation).select_related("facilitator")
+    if status:
+        workshops = workshops.filter(status=status)
+    for word in text.split()[:8]:
+        workshops = workshops.filter(title__icontains=word)
+    return workshops.annotate(
+        total_minutes=Coalesce(Sum("blocks__minutes"), 0), block_count=Count("blocks")
+    )
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """Everything the builder, the run sheet and (later) the live room read of an agenda."""
+
+    workshop: Workshop
+    scheduled: list[ScheduledBlock]
+    total: int
+    warnings: list[AgendaWarning]
+    invited: list[InvitedArea]
+
+    @property
+    def total_label(self) -> str:
+        return format_minutes(self.total)
+
+    @property
+    def missing_minutes(self) -> int:
+        return max(0, MINIMUM_MINUTES - self.total)
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        return self.workshop.starts_at + datetime.timedelta(minutes=self.total)
+
+    @property
+    def progress_percent(self) -> int:
+        return min(100, round(100 * self.total / MINIMUM_MINUTES))
+
+    def warnings_for_block(self, block: Block) -> list[AgendaWarning]:
+        return [w for w in self.warnings if w.block is not None and w.block.pk == block.pk]
+
+
+def workshop_agenda(*, workshop: Workshop) -> Agenda:
+    blocks = list(workshop.blocks.select_related("kind").prefetch_related("questions__question"))
+    invited = list(workshop.invited.select_related("area"))
+    counts = {block.pk: len(block.questions.all()) for block in blocks}
+    return Agenda(
+        workshop=workshop,
+        scheduled=schedule(workshop, blocks),
+        total=total_minutes(blocks),
+        warnings=warnings_for(workshop, blocks, len(invited), counts),
+        invited=invited,
+    )

@@ -1,0 +1,269 @@
+"""The shape of a session's agenda: its clock times, the method's template, and the
+guidance a facilitator gets while building it. Pure functions over blocks; no writes."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from workshops.models import Block, Grouping, Workshop
+
+MINIMUM_MINUTES = 180
+MAXIMUM_MINUTES = 480
+MAX_MINUTES_WITHOUT_BREAK = 90
+
+TEMPLATE_TITLE = "Conversación significativa y difícil (3 horas)"
+
+# (kind slug, title, minutes or None for the kind's default, instructions for phones)
+TEMPLATE_BLOCKS: list[tuple[str, str, int | None, str]] = [
+    (
+        "opening",
+        "Apertura: el propósito de hoy",
+        10,
+        "Bienvenidos. Hoy conversamos para cumplirle mejor al cliente, juntos. Únete desde tu "
+        "celular con el código de la pantalla.",
+    ),
+    (
+        "checkin",
+        "¿Cómo llego hoy?",
+        10,
+        "Elige la emoción con la que llegas y qué tan fuerte la sientes. Nadie verá tu nombre.",
+    ),
+    (
+        "principles",
+        "Supuestos y principios",
+        15,
+        "Lee los tres supuestos y los diez principios. Si estás de acuerdo, comprométete con "
+        "ellos.",
+    ),
+    (
+        "area_round",
+        "Primera ronda por área",
+        15,
+        "Conversa con las personas de tu área y escriban lo que viven hoy con las otras áreas.",
+    ),
+    (
+        "cafe_round",
+        "Ronda café 1: mesas mixtas",
+        20,
+        "Busca tu mesa en el celular. Cada mesa mezcla Compras, Ventas y Logística.",
+    ),
+    (
+        "cafe_round",
+        "Ronda café 2: nuevas caras",
+        20,
+        "Cambia de mesa: conoce a personas que no estaban en tu primera mesa.",
+    ),
+    ("break", "Pausa", 15, "Tómate un café. Regresamos a la hora indicada."),
+    (
+        "unsaid",
+        "Lo que no se ha dicho",
+        20,
+        "Escribe lo que nunca se ha dicho entre las áreas. Tus aportes son anónimos: nadie "
+        "sabrá quién los escribió.",
+    ),
+    (
+        "discovery",
+        "Lo que sí funciona",
+        20,
+        "Recuerda una vez en que las áreas le cumplieron al cliente juntas. ¿Qué lo hizo posible?",
+    ),
+    (
+        "dream",
+        "Soñar juntos",
+        15,
+        "Imagina que dentro de un año trabajamos como un solo equipo. ¿Qué ves?",
+    ),
+    ("break", "Pausa corta", 10, "Estira las piernas. Volvemos en diez minutos."),
+    (
+        "codesign",
+        "Codiseño de soluciones",
+        25,
+        "En tu mesa, conviertan las ideas en propuestas concretas: qué, quién y para cuándo. "
+        "Luego vota por las que más te convencen.",
+    ),
+    (
+        "agreements",
+        "Acuerdos con responsables",
+        30,
+        "Revisa cada acuerdo propuesto y da tu consentimiento: de acuerdo, objeción o abstención.",
+    ),
+    ("checkout", "¿Cómo me voy?", 10, "Elige la emoción con la que te vas. Gracias por conversar."),
+]
+
+DEFAULT_CHECKLIST = [
+    "Sala con sillas y mesas que se puedan mover",
+    "Proyector y pantalla probados",
+    "Celulares cargados y nombre y clave del Wi-Fi a mano",
+    "Todas las áreas invitadas, con su líder",
+    "Principios impresos y visibles en la sala",
+    "Materiales: marcadores, notas adhesivas, hojas grandes",
+    "Propósito de la sesión confirmado con quien la pidió",
+]
+
+
+@dataclass(frozen=True)
+class ScheduledBlock:
+    block: Block
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    offset: int  # minutes from the session's start
+
+
+@dataclass(frozen=True)
+class AgendaWarning:
+    code: str
+    message: str
+    block: Block | None = None
+
+
+def schedule(workshop: Workshop, blocks: list[Block]) -> list[ScheduledBlock]:
+    """Clock times of each block, from the session's start in its organisation's zone."""
+    start = workshop.starts_at
+    result, offset = [], 0
+    for block in blocks:
+        begins = start + datetime.timedelta(minutes=offset)
+        result.append(
+            ScheduledBlock(
+                block, begins, begins + datetime.timedelta(minutes=block.minutes), offset
+            )
+        )
+        offset += block.minutes
+    return result
+
+
+def total_minutes(blocks: list[Block]) -> int:
+    return sum(block.minutes for block in blocks)
+
+
+def format_minutes(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": rest}
+    if hours:
+        return _("%(h)d h") % {"h": hours}
+    return _("%(m)d min") % {"m": rest}
+
+
+def warnings_for(
+    workshop: Workshop, blocks: list[Block], invited_count: int, question_counts: dict[int, int]
+) -> list[AgendaWarning]:
+    """What a facilitator would regret. Guidance only: none of these stops them.
+
+    `question_counts` maps block id to its number of questions.
+    """
+    found: list[AgendaWarning] = []
+    total = total_minutes(blocks)
+    slugs = [block.kind.slug for block in blocks]
+
+    if total < MINIMUM_MINUTES:
+        found.append(
+            AgendaWarning(
+                "short",
+                _("La agenda dura %(total)s; el método pide al menos 3 horas.")
+                % {"total": format_minutes(total)},
+            )
+        )
+
+    if "agreements" not in slugs:
+        found.append(
+            AgendaWarning(
+                "no_agreements",
+                _("No hay un bloque de acuerdos: la conversación terminaría sin responsables."),
+            )
+        )
+    else:
+        last = max(i for i, slug in enumerate(slugs) if slug == "agreements")
+        after = blocks[last + 1 :]
+        tail_minutes = sum(b.minutes for b in after if b.kind.slug not in {"checkout", "break"})
+        if tail_minutes > 0:
+            found.append(
+                AgendaWarning(
+                    "agreements_not_at_end",
+                    _(
+                        "Los acuerdos no están cerca del final: después de ellos solo "
+                        "debería venir el cierre."
+                    ),
+                    blocks[last],
+                )
+            )
+
+    checkin_offsets = [offset for offset, block in _offsets(blocks) if block.kind.slug == "checkin"]
+    if not checkin_offsets or min(checkin_offsets) > 30:
+        found.append(
+            AgendaWarning(
+                "no_checkin",
+                _("No hay un check-in emocional al comienzo (en los primeros 30 minutos)."),
+            )
+        )
+
+    since_break, warned = 0, False
+    for block in blocks:
+        if block.kind.slug == "break":
+            since_break, warned = 0, False
+            continue
+        since_break += block.minutes
+        if since_break > MAX_MINUTES_WITHOUT_BREAK and not warned:
+            found.append(
+                AgendaWarning(
+                    "no_break",
+                    _(
+                        "Pasan %(n)d minutos sin pausa hasta «%(title)s»; pon una pausa cada 90 "
+                        "minutos como máximo."
+                    )
+                    % {"n": since_break, "title": block.title},
+                    block,
+                )
+            )
+            warned = True  # one warning per stretch without a break
+
+    for block in blocks:
+        if block.kind.slug == "cafe_round" and block.grouping != Grouping.MIXED_TABLES:
+            found.append(
+                AgendaWarning(
+                    "cafe_not_mixed",
+                    _("«%(title)s» es una ronda café pero no está en mesas mixtas.")
+                    % {"title": block.title},
+                    block,
+                )
+            )
+
+    if invited_count < 2:
+        found.append(
+            AgendaWarning(
+                "few_areas", _("Invita al menos dos áreas: la conversación es entre áreas.")
+            )
+        )
+
+    for block in blocks:
+        if block.kind.needs_question and not question_counts.get(block.pk, 0):
+            found.append(
+                AgendaWarning(
+                    "no_question",
+                    _("«%(title)s» necesita al menos una pregunta.") % {"title": block.title},
+                    block,
+                )
+            )
+
+    seen_principles = False
+    for block in blocks:
+        if block.kind.slug == "principles":
+            seen_principles = True
+        elif block.anonymous and not seen_principles:
+            found.append(
+                AgendaWarning(
+                    "anonymous_before_principles",
+                    _("«%(title)s» es anónimo y llega antes de acordar los principios.")
+                    % {"title": block.title},
+                    block,
+                )
+            )
+    return found
+
+
+def _offsets(blocks: list[Block]) -> list[tuple[int, Block]]:
+    result, offset = [], 0
+    for block in blocks:
+        result.append((offset, block))
+        offset += block.minutes
+    return result
