@@ -26,12 +26,16 @@ run: setup
 	@echo "Puente en http://$(HOST):$(PORT)/  (Ctrl+C para detener)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-# Debian's Chromium for the browser tests (never a downloaded browser).
+# Debian's Chromium, poppler (PDF pages to PNG) and gettext for the tests (never a
+# downloaded browser). Installs only what is missing; needs root (CI and dev machines are).
+BROWSER_TOOLS := chromium:chromium pdftoppm:poppler-utils msgfmt:gettext
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium…"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
-	@command -v msgfmt >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext
+	@missing=""; for pair in $(BROWSER_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    $$missing fonts-dejavu-core; fi
 
 lint: setup
 	$(BIN)/ruff check .
