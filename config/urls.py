@@ -9,5 +9,6 @@ urlpatterns = [
     path("salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("facilitation.urls")),
     path("", include("workshops.urls")),
 ]

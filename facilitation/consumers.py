@@ -1,0 +1,229 @@
+"""Websockets of the live session: participants' phones, the facilitator's control room and
+the projector.
+
+Guarantees (../shared/REALTIME.md): a full snapshot on every connect; every message is
+authorised afresh (services re-read the participant and the session); bad input gets an error
+frame and the socket stays open; no exception escapes (it would close with 1011); only a
+deliberate end closes, with a 4xxx code the client does not reconnect after.
+"""
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from facilitation import broadcast, services
+from facilitation.access import (
+    facilitator_live_for_user,
+    participant_for_session,
+)
+from facilitation.models import LiveSession, Participant
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 4096
+CLOSE_NOT_ALLOWED = 4001
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    audience = ""
+    live: LiveSession | None = None
+    participant: Participant | None = None
+    groups_joined: list[str]
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Layer events only forward pre-rendered text: skip the per-message thread hop that
+        # AsyncConsumer.dispatch makes to close old DB connections (database_sync_to_async
+        # does that itself around every query this consumer makes).
+        if message["type"].startswith("live."):
+            handler = getattr(self, message["type"].replace(".", "_"))
+            await handler(message)
+            return
+        await super().dispatch(message)
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        await self.accept()
+        try:
+            allowed = await self.authorise()
+        except Exception:
+            logger.exception("live connect failed")
+            allowed = False
+        if not allowed:
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        for group in self.live_groups():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.send_snapshot()
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer is down; group_expiry cleans up
+                logger.warning("group_discard failed for %s", group)
+
+    async def authorise(self) -> bool:
+        raise NotImplementedError
+
+    def live_groups(self) -> list[str]:
+        assert self.live is not None
+        return [broadcast.group_name(self.live.pk, self.audience)]
+
+    async def send_snapshot(self) -> None:
+        frames = await database_sync_to_async(broadcast.snapshot_frames)(
+            self.live, self.audience, self.participant
+        )
+        for text in frames:
+            await self.send(text_data=text)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if bytes_data is not None or text_data is None:
+                await self.send_error(_("Mensaje no válido."))
+                return
+            if len(text_data.encode()) > MAX_FRAME_BYTES:
+                await self.send_error(_("El mensaje es demasiado largo."))
+                return
+            try:
+                data = json.loads(text_data)
+            except ValueError:
+                await self.send_error(_("Mensaje no válido."))
+                return
+            if not isinstance(data, dict):
+                await self.send_error(_("Mensaje no válido."))
+                return
+            with translation.override(self.language()):
+                await self.handle(data)
+        except Exception:
+            # Never let an exception close the socket (1011 would leave a phone offline).
+            logger.exception("live message failed")
+            await self.send_error(_("No pudimos procesar eso. Inténtalo de nuevo."))
+
+    def language(self) -> str:
+        return self.scope.get("session", {}).get("_language") or "es"
+
+    async def handle(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind == "ping":
+            await self.send(text_data=broadcast.frame(pong=data.get("t")))
+            await self.heartbeat()
+        elif kind == "snapshot":
+            await self.send_snapshot()
+        else:
+            await self.send_error(_("Mensaje no válido."))
+
+    async def heartbeat(self) -> None:
+        return None
+
+    async def send_error(self, message: str, key: str | None = None) -> None:
+        if key:
+            await self.send(text_data=broadcast.frame(ack=key, ok=False, error=message))
+        else:
+            await self.send(text_data=broadcast.frame(error=message))
+
+    async def live_frame(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["text"])
+
+    async def live_end(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=broadcast.frame(end=event["code"]))
+        await self.close(code=event["code"])
+
+
+class ParticipantConsumer(LiveConsumer):
+    audience = "participants"
+
+    async def authorise(self) -> bool:
+        token = self.scope["url_route"]["kwargs"]["token"]
+        found = await database_sync_to_async(participant_for_session)(
+            token, self.scope.get("session")
+        )
+        if found is None:
+            return False
+        self.live, self.participant = found
+        return True
+
+    def live_groups(self) -> list[str]:
+        assert self.participant is not None
+        return [*super().live_groups(), broadcast.participant_group(self.participant.pk)]
+
+    async def heartbeat(self) -> None:
+        assert self.participant is not None
+        written = await database_sync_to_async(services.participant_seen)(
+            participant=self.participant
+        )
+        del written
+
+    async def handle(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind in {"ping", "snapshot"}:
+            await super().handle(data)
+            return
+        key = str(data.get("key") or "")[:100]
+        try:
+            if kind == "contribute":
+                await database_sync_to_async(services.contribution_submit)(
+                    participant=self.participant,
+                    key=key,
+                    text=str(data.get("text") or ""),
+                    block_id=_int(data.get("block")),
+                )
+            elif kind == "dot":
+                if data.get("action") == "remove":
+                    await database_sync_to_async(services.dot_remove)(
+                        participant=self.participant,
+                        contribution_id=_int(data.get("contribution")),
+                    )
+                else:
+                    await database_sync_to_async(services.dot_place)(
+                        participant=self.participant,
+                        key=key,
+                        contribution_id=_int(data.get("contribution")),
+                    )
+            elif kind == "emotion":
+                await database_sync_to_async(services.emotion_submit)(
+                    participant=self.participant,
+                    moment=str(data.get("moment") or ""),
+                    emotion=str(data.get("emotion") or ""),
+                    intensity=_int(data.get("intensity")),
+                )
+            else:
+                await self.send_error(_("Mensaje no válido."), key or None)
+                return
+        except ValidationError as error:
+            await self.send_error(error.messages[0], key or None)
+            terminal = {"removed": broadcast.CLOSE_REMOVED, "ended": broadcast.CLOSE_ENDED}
+            if error.code in terminal:
+                await self.send(text_data=broadcast.frame(end=terminal[error.code]))
+                await self.close(code=terminal[error.code])
+            return
+        if key:
+            await self.send(text_data=broadcast.frame(ack=key, ok=True))
+
+
+class FacilitatorConsumer(LiveConsumer):
+    audience = "facilitator"
+
+    async def authorise(self) -> bool:
+        live_id = self.scope["url_route"]["kwargs"]["live_id"]
+        self.live = await database_sync_to_async(facilitator_live_for_user)(
+            self.scope.get("user"), live_id
+        )
+        return self.live is not None
+
+
+class ProjectorConsumer(FacilitatorConsumer):
+    audience = "projector"
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0

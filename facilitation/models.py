@@ -1,0 +1,208 @@
+"""The live session: who joined, what they sent, and the room's state.
+
+Anonymity: a contribution in an anonymous block stores no participant and no area; its
+idempotency key is stored only as an HMAC, so nothing in the database links it to a phone.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workshops.models import Area, Block, Principle, Workshop
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+JOIN_CODE_LENGTH = 8
+
+
+class LiveSession(models.Model):
+    workshop = models.OneToOneField(Workshop, on_delete=models.CASCADE, related_name="live")
+    join_code = models.CharField(_("código"), max_length=16, unique=True)
+    qr_token = models.CharField(max_length=64, unique=True)
+    door_open = models.BooleanField(_("puerta abierta"), default=True)
+    current_block = models.ForeignKey(
+        Block, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    contributions_open = models.BooleanField(default=False)
+    voting_open = models.BooleanField(default=False)
+    results_revealed = models.BooleanField(default=False)
+    # Timer of the current block: remaining = planned + adjustment - elapsed.
+    timer_adjust_seconds = models.IntegerField(default=0)
+    timer_elapsed_seconds = models.FloatField(default=0)
+    timer_running_since = models.DateTimeField(null=True, blank=True)
+    pushed_principle = models.ForeignKey(
+        Principle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    table_round = models.PositiveSmallIntegerField(default=0)
+    # Bumped on every change that is broadcast; a client that sees a gap asks for a snapshot.
+    seq = models.PositiveBigIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sesión en vivo")
+        verbose_name_plural = _("sesiones en vivo")
+
+    def __str__(self) -> str:
+        return f"{self.workshop} [{self.join_code}]"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.join_code[:4]}-{self.join_code[4:]}"
+
+    def timer_planned_seconds(self) -> int:
+        return self.current_block.minutes * 60 if self.current_block else 0
+
+    def timer_remaining_seconds(self, now: datetime.datetime | None = None) -> float:
+        elapsed = self.timer_elapsed_seconds
+        if self.timer_running_since is not None:
+            elapsed += ((now or timezone.now()) - self.timer_running_since).total_seconds()
+        return self.timer_planned_seconds() + self.timer_adjust_seconds - elapsed
+
+
+class Participant(models.Model):
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField(_("nombre"), max_length=60)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    committed_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    table_number = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("participante")
+        verbose_name_plural = _("participantes")
+        ordering = ["joined_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TableSeat(models.Model):
+    """Who sat at which table in each café round (to mix people across rounds)."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="seats")
+    round = models.PositiveSmallIntegerField()
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="seats")
+    table = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "participant"], name="one_seat_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} → {self.table}"
+
+
+class Contribution(models.Model):
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="contributions")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    # Both empty for an anonymous block, by design.
+    participant = models.ForeignKey(
+        Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    anonymous = models.BooleanField(default=False)
+    text = models.TextField(_("aporte"))
+    key_digest = models.CharField(max_length=64)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("aporte")
+        verbose_name_plural = _("aportes")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["live", "key_digest"], name="contribution_once"),
+            models.CheckConstraint(
+                condition=models.Q(anonymous=False)
+                | models.Q(participant__isnull=True, area__isnull=True),
+                name="anonymous_has_no_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Dot(models.Model):
+    """One voting dot a participant placed on a contribution."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="dots")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="dots")
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="dots")
+    key_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["live", "key_digest"], name="dot_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"• {self.contribution_id}"
+
+
+class Emotion(models.TextChoices):
+    CALM = "calma", _("Calma")
+    HOPE = "esperanza", _("Esperanza")
+    JOY = "alegria", _("Alegría")
+    CURIOSITY = "curiosidad", _("Curiosidad")
+    GRATITUDE = "gratitud", _("Gratitud")
+    FATIGUE = "cansancio", _("Cansancio")
+    WORRY = "preocupacion", _("Preocupación")
+    FRUSTRATION = "frustracion", _("Frustración")
+    ANGER = "enojo", _("Enojo")
+    DISTRUST = "desconfianza", _("Desconfianza")
+
+
+class EmotionCheck(models.Model):
+    class Moment(models.TextChoices):
+        CHECKIN = "checkin", _("Al llegar")
+        CHECKOUT = "checkout", _("Al salir")
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="emotions")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    moment = models.CharField(max_length=10, choices=Moment.choices)
+    emotion = models.CharField(max_length=20, choices=Emotion.choices)
+    intensity = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "moment"], name="one_emotion_per_moment"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(intensity__gte=1, intensity__lte=5), name="intensity_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.moment}: {self.emotion} ({self.intensity})"
+
+
+class ModerationLog(models.Model):
+    """What the facilitator hid or removed, and why (never who wrote it)."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    action = models.CharField(max_length=40)
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.reason}"

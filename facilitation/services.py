@@ -1,0 +1,587 @@
+"""Every change to a live session, one function each.
+
+Contract: each function is atomic; the change is committed before anyone is told, because the
+broadcast is scheduled with `transaction.on_commit`. Refusals raise `LiveError` with a Spanish
+message for the person who tried; nothing is changed then.
+"""
+
+import hashlib
+import hmac
+import random
+import secrets
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from facilitation import broadcast
+from facilitation.models import (
+    JOIN_CODE_ALPHABET,
+    JOIN_CODE_LENGTH,
+    Contribution,
+    Dot,
+    Emotion,
+    EmotionCheck,
+    LiveSession,
+    ModerationLog,
+    Participant,
+    TableSeat,
+)
+from workshops.models import Area, Block, Principle, Workshop
+
+MAX_CONTRIBUTION_CHARS = 500
+MAX_NAME_CHARS = 60
+CONTRIBUTIONS_PER_MINUTE = 6
+HEARTBEAT_WRITE_SECONDS = 20
+
+
+class LiveError(ValidationError):
+    """A refused live action; the message is shown to whoever tried it."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def key_digest(live: LiveSession, key: str) -> str:
+    """What is stored of an idempotency key: an HMAC, so a stored key cannot be matched with
+    the phone that sent it (anonymous contributions stay unlinkable)."""
+    message = f"{live.pk}:{key}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Strip control characters (markup stays text: templates escape it)."""
+    text = "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    if len(text) > limit:
+        raise LiveError(_("El texto es demasiado largo (máximo %(n)d caracteres).") % {"n": limit})
+    return text
+
+
+def _changed(live: LiveSession) -> None:
+    """Bump the session's sequence and broadcast to every audience once the transaction
+    commits (every screen sees consecutive numbers, so a gap means a lost frame)."""
+    LiveSession.objects.filter(pk=live.pk).update(seq=F("seq") + 1)
+    live_id = live.pk
+    transaction.on_commit(lambda: broadcast.live_changed(live_id))
+
+
+def _personal(participant_ids: Iterable[int], live: LiveSession) -> None:
+    ids = list(participant_ids)
+    live_id = live.pk
+    transaction.on_commit(lambda: broadcast.participants_changed(live_id, ids))
+
+
+def _locked(live: LiveSession) -> LiveSession:
+    locked = (
+        LiveSession.objects.select_for_update()
+        .select_related("workshop__organisation", "current_block__kind")
+        .get(pk=live.pk)
+    )
+    if not locked.is_open:
+        raise LiveError(_("La sesión ya terminó."))
+    return locked
+
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+        if not LiveSession.objects.filter(join_code=code).exists():
+            return code
+
+
+def normalise_code(raw: str) -> str:
+    """What a person typed → a code to look up: case-insensitive, dashes and spaces ignored,
+    look-alike digits read as the letters they resemble are not in the alphabet anyway."""
+    return "".join(c for c in raw.upper() if c.isalnum())[:16]
+
+
+# --- facilitator actions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def live_start(*, workshop: Workshop) -> LiveSession:
+    """Open the live session of a ready session (idempotent: an open one is returned)."""
+    workshop = Workshop.objects.select_for_update().get(pk=workshop.pk)
+    existing = LiveSession.objects.filter(workshop=workshop).first()
+    if existing is not None:
+        if existing.is_open:
+            return existing
+        raise LiveError(_("Esta sesión ya se cerró."))
+    if workshop.status != Workshop.Status.READY:
+        raise LiveError(_("Marca la sesión como lista antes de empezar en vivo."))
+    first = workshop.blocks.order_by("position").first()
+    if first is None:
+        raise LiveError(_("La agenda está vacía."))
+    live = LiveSession.objects.create(
+        workshop=workshop,
+        join_code=_new_code(),
+        qr_token=secrets.token_urlsafe(32),
+        current_block=first,
+        contributions_open=first.allows_contributions,
+    )
+    workshop.status = Workshop.Status.LIVE
+    workshop.save(update_fields=["status", "updated_at"])
+    return live
+
+
+@transaction.atomic
+def live_set_door(*, live: LiveSession, open: bool) -> LiveSession:
+    live = _locked(live)
+    live.door_open = open
+    live.save(update_fields=["door_open"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
+    """Make this block current: its timer starts from zero, paused; contributions open when
+    the block takes them; voting closed."""
+    live = _locked(live)
+    if block.workshop_id != live.workshop_id:
+        raise LiveError(_("Ese bloque no es de esta sesión."))
+    live.current_block = block
+    live.contributions_open = block.allows_contributions
+    live.voting_open = False
+    live.results_revealed = False
+    live.timer_adjust_seconds = 0
+    live.timer_elapsed_seconds = 0
+    live.timer_running_since = None
+    live.pushed_principle = None
+    live.save(
+        update_fields=[
+            "current_block",
+            "contributions_open",
+            "voting_open",
+            "results_revealed",
+            "timer_adjust_seconds",
+            "timer_elapsed_seconds",
+            "timer_running_since",
+            "pushed_principle",
+        ]
+    )
+    _changed(live)
+    return live
+
+
+def live_step(*, live: LiveSession, delta: int) -> LiveSession:
+    """Next (+1) or previous (-1) block; at either end nothing changes."""
+    blocks = list(live.workshop.blocks.order_by("position", "id"))
+    ids = [b.pk for b in blocks]
+    index = ids.index(live.current_block_id) if live.current_block_id in ids else -1
+    target = index + delta
+    if not 0 <= target < len(blocks):
+        raise LiveError(_("No hay más bloques en esa dirección."))
+    return live_goto_block(live=live, block=blocks[target])
+
+
+@transaction.atomic
+def timer_start(*, live: LiveSession) -> LiveSession:
+    live = _locked(live)
+    if live.timer_running_since is None:
+        live.timer_running_since = timezone.now()
+        live.save(update_fields=["timer_running_since"])
+        _changed(live)
+    return live
+
+
+@transaction.atomic
+def timer_pause(*, live: LiveSession) -> LiveSession:
+    live = _locked(live)
+    if live.timer_running_since is not None:
+        live.timer_elapsed_seconds += (timezone.now() - live.timer_running_since).total_seconds()
+        live.timer_running_since = None
+        live.save(update_fields=["timer_elapsed_seconds", "timer_running_since"])
+        _changed(live)
+    return live
+
+
+@transaction.atomic
+def timer_adjust(*, live: LiveSession, minutes: int) -> LiveSession:
+    if not -60 <= minutes <= 60 or minutes == 0:
+        raise LiveError(_("Ajusta el tiempo entre -60 y 60 minutos."))
+    live = _locked(live)
+    live.timer_adjust_seconds += minutes * 60
+    live.save(update_fields=["timer_adjust_seconds"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def contributions_set_open(*, live: LiveSession, open: bool) -> LiveSession:
+    live = _locked(live)
+    if open and not (live.current_block and live.current_block.allows_contributions):
+        raise LiveError(_("Este bloque no recibe aportes."))
+    live.contributions_open = open
+    live.save(update_fields=["contributions_open"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def voting_set_open(*, live: LiveSession, open: bool) -> LiveSession:
+    live = _locked(live)
+    if open and not (live.current_block and live.current_block.dots > 0):
+        raise LiveError(_("Este bloque no tiene votación por puntos."))
+    live.voting_open = open
+    if open:
+        live.results_revealed = False
+    live.save(update_fields=["voting_open", "results_revealed"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def results_reveal(*, live: LiveSession, revealed: bool = True) -> LiveSession:
+    live = _locked(live)
+    live.results_revealed = revealed
+    if revealed:
+        live.voting_open = False
+    live.save(update_fields=["results_revealed", "voting_open"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def principle_push(*, live: LiveSession, principle: Principle | None) -> LiveSession:
+    live = _locked(live)
+    live.pushed_principle = principle
+    live.save(update_fields=["pushed_principle"])
+    _changed(live)
+    return live
+
+
+@transaction.atomic
+def contribution_hide(
+    *, live: LiveSession, contribution: Contribution, reason: str, actor: AbstractBaseUser
+) -> Contribution:
+    live = _locked(live)
+    reason = clean_text(reason, 200)
+    if not reason:
+        raise LiveError(_("Escribe el motivo para ocultar el aporte."))
+    if contribution.live_id != live.pk:
+        raise LiveError(_("Ese aporte no es de esta sesión."))
+    contribution.hidden = True
+    contribution.hidden_reason = reason
+    contribution.save(update_fields=["hidden", "hidden_reason"])
+    ModerationLog.objects.create(live=live, actor=actor, action="hide", reason=reason)
+    _changed(live)
+    return contribution
+
+
+@transaction.atomic
+def participant_remove(
+    *, live: LiveSession, participant: Participant, actor: AbstractBaseUser, reason: str = ""
+) -> Participant:
+    live = _locked(live)
+    if participant.live_id != live.pk:
+        raise LiveError(_("Esa persona no es de esta sesión."))
+    participant.removed_at = timezone.now()
+    participant.save(update_fields=["removed_at"])
+    ModerationLog.objects.create(
+        live=live, actor=actor, action="remove", reason=clean_text(reason, 200)
+    )
+    _changed(live)
+    pid, live_id = participant.pk, live.pk
+    transaction.on_commit(lambda: broadcast.participant_removed(live_id, pid))
+    return participant
+
+
+@transaction.atomic
+def live_close(*, live: LiveSession) -> LiveSession:
+    live = _locked(live)
+    live.closed_at = timezone.now()
+    live.contributions_open = live.voting_open = False
+    if live.timer_running_since is not None:
+        live.timer_elapsed_seconds += (timezone.now() - live.timer_running_since).total_seconds()
+        live.timer_running_since = None
+    live.save(
+        update_fields=[
+            "closed_at",
+            "contributions_open",
+            "voting_open",
+            "timer_elapsed_seconds",
+            "timer_running_since",
+        ]
+    )
+    Workshop.objects.filter(pk=live.workshop_id).update(status=Workshop.Status.CLOSED)
+    _changed(live)
+    live_id = live.pk
+    transaction.on_commit(lambda: broadcast.live_closed(live_id))
+    return live
+
+
+# --- mixed tables --------------------------------------------------------------------------
+
+
+def present_participants(live: LiveSession) -> list[Participant]:
+    """Who is in the room: joined, not removed, seen by heartbeat within two minutes."""
+    since = timezone.now() - timedelta(minutes=2)
+    return list(
+        live.participants.filter(removed_at__isnull=True, last_seen_at__gte=since)
+        .select_related("area")
+        .order_by("id")
+    )
+
+
+def _deal(people: list[Participant], size: int, rng: random.Random) -> list[list[Participant]]:
+    """Deal people round-robin by area so each table mixes areas as evenly as possible."""
+    count = max(1, -(-len(people) // size))  # ceil
+    by_area: dict[int, list[Participant]] = defaultdict(list)
+    for person in people:
+        by_area[person.area_id].append(person)
+    for group in by_area.values():
+        rng.shuffle(group)
+    ordered = [p for group in sorted(by_area.values(), key=len, reverse=True) for p in group]
+    tables: list[list[Participant]] = [[] for _ in range(count)]
+    for index, person in enumerate(ordered):
+        tables[index % count].append(person)
+    return tables
+
+
+def _repeats(tables: list[list[Participant]], met: set[frozenset[int]]) -> int:
+    return sum(
+        1
+        for table in tables
+        for i, a in enumerate(table)
+        for b in table[i + 1 :]
+        if frozenset((a.pk, b.pk)) in met
+    )
+
+
+@transaction.atomic
+def tables_assign(*, live: LiveSession, size: int, seed: int | None = None) -> list[list[int]]:
+    """Seat the people present at tables of about `size`, every table mixing the areas; a new
+    round prefers tables where people meet new faces. Returns the participant ids per table."""
+    if not 2 <= size <= 12:
+        raise LiveError(_("Las mesas deben ser de 2 a 12 personas."))
+    live = _locked(live)
+    people = present_participants(live)
+    if len(people) < 2:
+        raise LiveError(_("Hacen falta al menos dos personas conectadas para armar mesas."))
+    met: set[frozenset[int]] = set()
+    previous: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for seat in TableSeat.objects.filter(live=live):
+        previous[(seat.round, seat.table)].append(seat.participant_id)
+    for members in previous.values():
+        met.update(frozenset((a, b)) for i, a in enumerate(members) for b in members[i + 1 :])
+    rng = random.Random(seed)
+    best = min((_deal(people, size, rng) for _ in range(40)), key=lambda t: _repeats(t, met))
+    live.table_round += 1
+    live.save(update_fields=["table_round"])
+    for number, table in enumerate(best, start=1):
+        for person in table:
+            TableSeat.objects.create(
+                live=live, round=live.table_round, participant=person, table=number
+            )
+            person.table_number = number
+            person.save(update_fields=["table_number"])
+    _changed(live)
+    _personal([p.pk for p in people], live)
+    return [[p.pk for p in table] for table in best]
+
+
+# --- participants ------------------------------------------------------------------------
+
+
+def live_for_code(raw_code: str) -> LiveSession | None:
+    code = normalise_code(raw_code)
+    if len(code) != JOIN_CODE_LENGTH:
+        return None
+    return (
+        LiveSession.objects.select_related("workshop__organisation")
+        .filter(join_code=code, closed_at__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def participant_join(*, live: LiveSession, name: str, area: Area) -> Participant:
+    live = _locked(live)
+    if not live.door_open:
+        raise LiveError(_("La sesión ya no recibe más personas. Habla con quien facilita."))
+    name = clean_text(name, MAX_NAME_CHARS)
+    if not name:
+        raise LiveError(_("Escribe tu nombre o un alias."))
+    if not live.workshop.invited.filter(area=area).exists():
+        raise LiveError(_("Elige una de las áreas invitadas."))
+    participant = Participant.objects.create(live=live, name=name, area=area)
+    _changed(live)
+    return participant
+
+
+@transaction.atomic
+def participant_commit(*, participant: Participant) -> Participant:
+    if participant.committed_at is None:
+        participant.committed_at = timezone.now()
+        participant.save(update_fields=["committed_at"])
+        _changed(participant.live)
+    return participant
+
+
+def _active(participant: Participant) -> tuple[Participant, LiveSession]:
+    """Re-read the participant and the session: every message is authorised afresh."""
+    fresh = Participant.objects.select_related("live__current_block__kind", "area").get(
+        pk=participant.pk
+    )
+    if fresh.removed_at is not None:
+        raise LiveError(_("Quien facilita te retiró de esta sesión."), code="removed")
+    if not fresh.live.is_open:
+        raise LiveError(_("La sesión ya terminó."), code="ended")
+    return fresh, fresh.live
+
+
+def participant_seen(*, participant: Participant) -> bool:
+    """Heartbeat: refresh presence at most every HEARTBEAT_WRITE_SECONDS. True if written."""
+    now = timezone.now()
+    written = Participant.objects.filter(
+        pk=participant.pk,
+        removed_at__isnull=True,
+        last_seen_at__lt=now - timedelta(seconds=HEARTBEAT_WRITE_SECONDS),
+    ).update(last_seen_at=now)
+    return bool(written)
+
+
+@transaction.atomic
+def contribution_submit(
+    *, participant: Participant, key: str, text: str, block_id: int
+) -> tuple[Contribution, bool]:
+    """Store a contribution once per key. Returns (contribution, created).
+
+    A resent key returns the stored row (created False) even after the block moved on, so a
+    phone that was offline is acknowledged. An anonymous block stores no author at all; the
+    per-minute limit counts in the cache under the participant, never next to the row.
+    """
+    participant, live = _active(participant)
+    if not key or len(key) > 100:
+        raise LiveError(_("Falta la clave del envío. Recarga la página."))
+    digest = key_digest(live, key)
+    existing = Contribution.objects.filter(live=live, key_digest=digest).first()
+    if existing is not None:
+        return existing, False
+    block = Block.objects.filter(pk=block_id, workshop_id=live.workshop_id).first()
+    if block is None:
+        raise LiveError(_("Ese bloque no es de esta sesión."))
+    current = live.current_block
+    is_current = current is not None and current.pk == block.pk
+    if not block.allows_contributions or (is_current and not live.contributions_open):
+        raise LiveError(_("Los aportes están cerrados en este momento."))
+    if not is_current and (current is None or block.position > current.position):
+        raise LiveError(_("Los aportes están cerrados en este momento."))
+    text = clean_text(text, MAX_CONTRIBUTION_CHARS)
+    if not text:
+        raise LiveError(_("Escribe tu aporte antes de enviarlo."))
+    rate_key = f"live:rate:{participant.pk}:{timezone.now():%Y%m%d%H%M}"
+    cache.add(rate_key, 0, 120)
+    if cache.incr(rate_key) > CONTRIBUTIONS_PER_MINUTE:
+        raise LiveError(_("Vas muy rápido: espera un minuto antes de enviar otro aporte."))
+    anonymous = block.anonymous
+    try:
+        with transaction.atomic():
+            contribution = Contribution.objects.create(
+                live=live,
+                block=block,
+                text=text,
+                key_digest=digest,
+                anonymous=anonymous,
+                participant=None if anonymous else participant,
+                area=None if anonymous else participant.area,
+            )
+    except IntegrityError:
+        # The same key arrived twice at once: the other request stored it.
+        return Contribution.objects.get(live=live, key_digest=digest), False
+    _changed(live)
+    return contribution, True
+
+
+@transaction.atomic
+def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
+    participant, live = _active(participant)
+    digest = key_digest(live, key)
+    existing = Dot.objects.filter(live=live, key_digest=digest).first()
+    if existing is not None:
+        return existing, False
+    # Lock the participant so two taps at once cannot both take the last dot.
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    block = live.current_block
+    if not live.voting_open or block is None or block.dots == 0:
+        raise LiveError(_("La votación no está abierta."))
+    contribution = Contribution.objects.filter(
+        pk=contribution_id, live=live, block=block, hidden=False
+    ).first()
+    if contribution is None:
+        raise LiveError(_("Ese aporte no está en la votación."))
+    used = Dot.objects.filter(participant=participant, block=block).count()
+    if used >= block.dots:
+        raise LiveError(_("Ya usaste todos tus puntos. Quita uno para moverlo."))
+    try:
+        with transaction.atomic():
+            dot = Dot.objects.create(
+                live=live,
+                block=block,
+                participant=participant,
+                contribution=contribution,
+                key_digest=digest,
+            )
+    except IntegrityError:
+        return Dot.objects.get(live=live, key_digest=digest), False
+    _changed(live)
+    _personal([participant.pk], live)
+    return dot, True
+
+
+@transaction.atomic
+def dot_remove(*, participant: Participant, contribution_id: int) -> bool:
+    participant, live = _active(participant)
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if not live.voting_open:
+        raise LiveError(_("La votación no está abierta."))
+    dot = (
+        Dot.objects.filter(
+            participant=participant, contribution_id=contribution_id, block=live.current_block
+        )
+        .order_by("-id")
+        .first()
+    )
+    if dot is None:
+        return False
+    dot.delete()
+    _changed(live)
+    _personal([participant.pk], live)
+    return True
+
+
+@transaction.atomic
+def emotion_submit(
+    *, participant: Participant, moment: str, emotion: str, intensity: int
+) -> EmotionCheck:
+    """The check-in or check-out emotion; a second answer replaces the first."""
+    participant, live = _active(participant)
+    if moment not in EmotionCheck.Moment.values:
+        raise LiveError(_("Momento no válido."))
+    if emotion not in Emotion.values:
+        raise LiveError(_("Elige una de las emociones de la lista."))
+    if not 1 <= intensity <= 5:
+        raise LiveError(_("La intensidad va de 1 a 5."))
+    check, _created = EmotionCheck.objects.update_or_create(
+        participant=participant,
+        moment=moment,
+        defaults={
+            "live": live,
+            "area": participant.area,
+            "emotion": emotion,
+            "intensity": intensity,
+        },
+    )
+    _changed(live)
+    _personal([participant.pk], live)
+    return check

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from facilitation import views
+
+urlpatterns = [
+    path("sesiones/<int:pk>/en-vivo/", views.live_start, name="live_start"),
+    path("en-vivo/<int:live_id>/", views.control_room, name="control_room"),
+    path("en-vivo/<int:live_id>/proyector/", views.projector, name="projector"),
+    path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
+    path("unirse/", views.join, name="join"),
+    path("p/<str:token>/", views.participant_live, name="participant_live"),
+    path("p/<str:token>/compromiso/", views.participant_commit, name="participant_commit"),
+]

@@ -1,0 +1,275 @@
+"""Pages of the live session: joining from a phone, the participant's live view, the
+facilitator's control room and the projector."""
+
+import io
+import secrets
+from collections.abc import Callable
+
+import segno
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.throttle import Throttle, client_address
+from facilitation import services
+from facilitation.access import (
+    access_live,
+    live_for_token,
+    participant_from_request,
+    remember_participant,
+)
+from facilitation.forms import JoinCodeForm, JoinForm
+from facilitation.models import Contribution, Emotion, LiveSession, Participant
+from facilitation.selectors import live_state, method_for_phones, participant_me
+from workshops.access import access_workshop, facilitator_required
+from workshops.models import Principle
+
+# Wrong codes per address: generous, because a whole room shares one venue address and only
+# failures count.
+join_throttle = Throttle("join", max_failures=30, window_seconds=300)
+
+
+def _qr_svg(url: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(
+        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, dark="#14213d"
+    )
+    # segno's own SVG: no script, no user input inside.
+    return mark_safe(buffer.getvalue().decode())  # noqa: S308
+
+
+def _participant_url(request: HttpRequest, live: LiveSession) -> str:
+    return request.build_absolute_uri(reverse("participant_live", args=[live.qr_token]))
+
+
+# --- facilitator ---------------------------------------------------------------------------
+
+
+@require_POST
+@facilitator_required
+def live_start(request: HttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    try:
+        live = services.live_start(workshop=workshop)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("workshop_builder", pk=workshop.pk)
+    return redirect("control_room", live_id=live.pk)
+
+
+@require_GET
+@facilitator_required
+def control_room(request: HttpRequest, live_id: int) -> HttpResponse:
+    live = access_live(request.organisation, live_id)
+    return render(
+        request,
+        "facilitation/room.html",
+        {
+            "live": live,
+            "state": live_state(live, audience="facilitator"),
+            "principles": Principle.objects.all(),
+            "join_url": _participant_url(request, live),
+        },
+    )
+
+
+@require_GET
+@facilitator_required
+def projector(request: HttpRequest, live_id: int) -> HttpResponse:
+    live = access_live(request.organisation, live_id)
+    return render(
+        request,
+        "facilitation/projector.html",
+        {
+            "live": live,
+            "state": live_state(live, audience="projector"),
+            "join_url": request.build_absolute_uri(reverse("join")),
+            "qr_svg": _qr_svg(_participant_url(request, live)),
+        },
+    )
+
+
+def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
+    """Run one control-room action; raises ValidationError (LiveError) when refused."""
+    post = request.POST
+
+    def live_int(name: str) -> int:
+        try:
+            return int(post.get(name, ""))
+        except ValueError:
+            raise services.LiveError(_("Valor no válido.")) from None
+
+    simple: dict[str, Callable[[], object]] = {
+        "next": lambda: services.live_step(live=live, delta=1),
+        "previous": lambda: services.live_step(live=live, delta=-1),
+        "timer-start": lambda: services.timer_start(live=live),
+        "timer-pause": lambda: services.timer_pause(live=live),
+        "timer-adjust": lambda: services.timer_adjust(live=live, minutes=live_int("minutes")),
+        "contributions-open": lambda: services.contributions_set_open(live=live, open=True),
+        "contributions-close": lambda: services.contributions_set_open(live=live, open=False),
+        "voting-open": lambda: services.voting_set_open(live=live, open=True),
+        "voting-close": lambda: services.voting_set_open(live=live, open=False),
+        "reveal": lambda: services.results_reveal(live=live, revealed=True),
+        "door-open": lambda: services.live_set_door(live=live, open=True),
+        "door-close": lambda: services.live_set_door(live=live, open=False),
+        "tables": lambda: services.tables_assign(live=live, size=live_int("size")),
+        "close": lambda: services.live_close(live=live),
+    }
+    if action in simple:
+        simple[action]()
+    elif action == "goto":
+        block = live.workshop.blocks.filter(pk=live_int("block")).first()
+        if block is None:
+            raise Http404
+        services.live_goto_block(live=live, block=block)
+    elif action == "push-principle":
+        raw = post.get("principle", "")
+        principle = Principle.objects.filter(slug=raw).first() if raw else None
+        if raw and principle is None:
+            raise services.LiveError(_("Ese principio no existe."))
+        services.principle_push(live=live, principle=principle)
+    elif action == "hide":
+        contribution = Contribution.objects.filter(live=live, pk=live_int("contribution")).first()
+        if contribution is None:
+            raise Http404
+        reason = request.headers.get("HX-Prompt") or post.get("reason", "")
+        services.contribution_hide(
+            live=live, contribution=contribution, reason=reason, actor=request.user
+        )
+    elif action == "remove":
+        participant = Participant.objects.filter(live=live, pk=live_int("participant")).first()
+        if participant is None:
+            raise Http404
+        services.participant_remove(
+            live=live,
+            participant=participant,
+            actor=request.user,
+            reason=request.headers.get("HX-Prompt") or "",
+        )
+    else:
+        raise Http404
+
+
+@require_POST
+@facilitator_required
+def control_action(request: HttpRequest, live_id: int, action: str) -> HttpResponse:
+    live = access_live(request.organisation, live_id)
+    error = ""
+    try:
+        _action(request, live, action)
+    except ValidationError as refused:
+        error = refused.messages[0]
+    state = live_state(live, audience="facilitator")
+    context = {"state": state, "error": error, "audience": "facilitator"}
+    if request.htmx:
+        return render(request, "facilitation/_room.html", context)
+    if error:
+        messages.error(request, error)
+    return redirect("control_room", live_id=live.pk)
+
+
+# --- participants --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    """Type the code (or arrive from the QR code, which skips this page)."""
+    form = JoinCodeForm(request.POST or None)
+    ident = client_address(request)
+    if request.method == "POST" and form.is_valid():
+        if join_throttle.is_blocked(ident):
+            form.add_error(
+                "code", _("Demasiados intentos. Espera unos minutos e inténtalo de nuevo.")
+            )
+        else:
+            live = services.live_for_code(form.cleaned_data["code"])
+            if live is None:
+                join_throttle.fail(ident)
+                form.add_error(
+                    "code",
+                    _(
+                        "Ese código no corresponde a una sesión abierta. "
+                        "Revísalo con quien facilita."
+                    ),
+                )
+            else:
+                return redirect("participant_live", token=live.qr_token)
+    return render(request, "facilitation/join_code.html", {"form": form})
+
+
+def _live_or_404(token: str) -> LiveSession:
+    live = live_for_token(token)
+    if live is None:
+        raise Http404
+    return live
+
+
+@require_http_methods(["GET", "POST"])
+def participant_live(request: HttpRequest, token: str) -> HttpResponse:
+    live = _live_or_404(token)
+    participant = participant_from_request(request, live)
+    if not live.is_open:
+        return render(request, "facilitation/ended.html", {"live": live, "reason": "closed"})
+    if participant is not None and participant.removed_at is not None:
+        return render(request, "facilitation/ended.html", {"live": live, "reason": "removed"})
+    if participant is None:
+        return _join_form(request, live)
+    if participant.committed_at is None:
+        return redirect("participant_commit", token=token)
+    return render(
+        request,
+        "facilitation/participant.html",
+        {
+            "live": live,
+            "participant": participant,
+            "state": live_state(live, audience="participants"),
+            "me": participant_me(participant),
+            "emotions": Emotion.choices,
+            "max_chars": services.MAX_CONTRIBUTION_CHARS,
+            "principles": Principle.objects.all(),
+            # Prefix of this page's idempotency keys (the phone appends a counter).
+            "nonce": secrets.token_urlsafe(12),
+        },
+    )
+
+
+def _join_form(request: HttpRequest, live: LiveSession) -> HttpResponse:
+    areas = [invited.area for invited in live.workshop.invited.select_related("area")]
+    form = JoinForm(request.POST or None, areas=areas)
+    if request.method == "POST" and form.is_valid():
+        try:
+            participant = services.participant_join(
+                live=live, name=form.cleaned_data["name"], area=form.cleaned_data["area"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            request.session.cycle_key()
+            remember_participant(request, participant)
+            return redirect("participant_commit", token=live.qr_token)
+    return render(request, "facilitation/join.html", {"live": live, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def participant_commit(request: HttpRequest, token: str) -> HttpResponse:
+    live = _live_or_404(token)
+    participant = participant_from_request(request, live)
+    if participant is None or participant.removed_at is not None or not live.is_open:
+        return redirect("participant_live", token=token)
+    if request.method == "POST":
+        services.participant_commit(participant=participant)
+        return redirect("participant_live", token=token)
+    return render(
+        request,
+        "facilitation/commit.html",
+        {
+            "live": live,
+            "participant": participant,
+            **method_for_phones(),
+        },
+    )

@@ -1,0 +1,375 @@
+/* Puente live client, on top of htmx's ws extension (hx-ws-2.js).
+ *
+ * The extension connects, reconnects and swaps HTML by id. This file adds what the live
+ * layer promises (shared/REALTIME.md):
+ * - a socket wrapper (htmx.createWebSocket) with a heartbeat: a connection that goes silent
+ *   is treated as dropped, and any close that is not a deliberate 4xxx end reconnects;
+ * - JSON frames from the server: {seq, html} fragments, {ack}, {error}, {pong}, {end};
+ * - an outbox in localStorage: what a participant sends stays "pendiente" until the server
+ *   acknowledges its key, and is resent after every reconnect;
+ * - timers that count down locally from the server's remaining time.
+ * No inline scripts, no eval (the page's CSP forbids both).
+ */
+(function () {
+  "use strict";
+
+  var HEARTBEAT_MS = 10000;
+  var SILENT_MS = 25000;
+  var current = null; // the LiveSocket in use
+  var lastSeq = null;
+
+  htmx.config.wsReconnectDelay = function (retryCount) {
+    var base = Math.min(1000 * Math.pow(2, retryCount), 8000);
+    return base / 2 + Math.random() * base / 2;
+  };
+
+  function root() {
+    return document.querySelector("[data-live]");
+  }
+
+  function setStatus(state) {
+    var el = document.getElementById("conn");
+    if (!el) return;
+    el.dataset.state = state;
+    el.textContent = el.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+  }
+
+  /* A WebSocket look-alike the extension drives. */
+  function LiveSocket(url) {
+    var self = this;
+    this.CONNECTING = 0; this.OPEN = 1; this.CLOSING = 2; this.CLOSED = 3;
+    this.readyState = 0;
+    this.listeners = {};
+    this.finished = false;
+    this.lastSeen = Date.now();
+    setStatus("connecting");
+    var ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = function (event) {
+      self.readyState = 1;
+      self.lastSeen = Date.now();
+      current = self;
+      lastSeq = null;
+      setStatus("online");
+      self.timer = setInterval(function () { self.beat(); }, HEARTBEAT_MS);
+      if (self.onopen) self.onopen(event);
+      flushOutbox();
+    };
+    ws.onmessage = function (event) {
+      self.lastSeen = Date.now();
+      handleFrame(self, event.data);
+    };
+    ws.onclose = function (event) {
+      var deliberate = event.code >= 4000 && event.code < 5000;
+      self.finish(deliberate ? event.code : 1006);
+    };
+    ws.onerror = function (event) {
+      if (self.onerror) self.onerror(event);
+    };
+  }
+  LiveSocket.prototype.addEventListener = function (type, fn) {
+    (this.listeners[type] = this.listeners[type] || []).push(fn);
+  };
+  LiveSocket.prototype.emit = function (type, event) {
+    (this.listeners[type] || []).forEach(function (fn) { fn(event); });
+  };
+  LiveSocket.prototype.send = function (data) {
+    if (this.readyState === 1) this.ws.send(data);
+  };
+  LiveSocket.prototype.close = function () {
+    // The extension closes when its element leaves the page: no reconnect then.
+    try { this.ws.close(1000); } catch (e) { /* already closed */ }
+    this.finish(1000);
+  };
+  LiveSocket.prototype.beat = function () {
+    if (Date.now() - this.lastSeen > SILENT_MS) {
+      // Silent without closing (a dead Wi-Fi, a phone that slept): drop it and reconnect.
+      try { this.ws.close(); } catch (e) { /* ignore */ }
+      this.finish(1006);
+      return;
+    }
+    this.send(JSON.stringify({ type: "ping", t: Date.now() }));
+  };
+  LiveSocket.prototype.probe = function () {
+    // After the screen wakes up: an answer within 5 s, or the socket is treated as dead.
+    var self = this;
+    var asked = Date.now();
+    this.send(JSON.stringify({ type: "ping", t: asked }));
+    window.setTimeout(function () {
+      if (!self.finished && self.lastSeen < asked) {
+        try { self.ws.close(); } catch (e) { /* ignore */ }
+        self.finish(1006);
+      }
+    }, 5000);
+  };
+  LiveSocket.prototype.finish = function (code) {
+    if (this.finished) return;
+    this.finished = true;
+    this.readyState = 3;
+    clearInterval(this.timer);
+    if (current === this) current = null;
+    if (code >= 4000) {
+      setStatus("ended");
+    } else if (code !== 1000) {
+      setStatus("offline");
+    }
+    if (this.onclose) this.onclose({ code: code });
+  };
+
+  htmx.createWebSocket = function (url) {
+    return new LiveSocket(url);
+  };
+
+  function handleFrame(socket, text) {
+    var frame;
+    try {
+      frame = JSON.parse(text);
+    } catch (e) {
+      return;
+    }
+    if (frame.pong !== undefined) return;
+    if (frame.ack) {
+      acknowledge(frame.ack, frame.ok, frame.error);
+      return;
+    }
+    if (frame.error) {
+      showNotice(frame.error);
+      return;
+    }
+    if (frame.end) {
+      setStatus("ended");
+      window.setTimeout(function () { window.location.reload(); }, 300);
+      return;
+    }
+    if (frame.html) {
+      if (typeof frame.seq === "number") {
+        if (lastSeq !== null && frame.seq < lastSeq) return; // stale: a newer one was shown
+        if (lastSeq !== null && frame.seq > lastSeq + 1) {
+          socket.send(JSON.stringify({ type: "snapshot" })); // a frame was lost
+        }
+        lastSeq = frame.seq;
+      }
+      socket.emit("message", { data: frame.html });
+    }
+  }
+
+  function showNotice(message) {
+    var el = document.getElementById("notice");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    window.clearTimeout(showNotice.timer);
+    showNotice.timer = window.setTimeout(function () { el.hidden = true; }, 6000);
+  }
+
+  /* --- outbox -------------------------------------------------------------------------- */
+
+  function storageKey(name) {
+    var el = root();
+    return "puente:" + (el ? el.dataset.live : "") + ":" + name;
+  }
+  function load(name) {
+    try {
+      return JSON.parse(window.localStorage.getItem(storageKey(name))) || [];
+    } catch (e) {
+      return [];
+    }
+  }
+  function save(name, value) {
+    try {
+      window.localStorage.setItem(storageKey(name), JSON.stringify(value));
+    } catch (e) { /* storage full or disabled: the in-page list still works */ }
+  }
+
+  function newKey() {
+    var el = root();
+    var counterKey = storageKey("counter");
+    var n = parseInt(window.localStorage.getItem(counterKey) || "0", 10) + 1;
+    window.localStorage.setItem(counterKey, String(n));
+    return el.dataset.nonce + "." + n;
+  }
+
+  function enqueue(message, label) {
+    message.key = newKey();
+    var outbox = load("outbox");
+    outbox.push(message);
+    save("outbox", outbox);
+    if (label) {
+      var mine = load("mine");
+      mine.push({ key: message.key, text: label, state: "pending" });
+      save("mine", mine);
+      renderMine();
+    }
+    if (current) current.send(JSON.stringify(message));
+    return message.key;
+  }
+
+  function flushOutbox() {
+    if (!current) return;
+    load("outbox").forEach(function (message) {
+      current.send(JSON.stringify(message));
+    });
+  }
+
+  function acknowledge(key, ok, error) {
+    save("outbox", load("outbox").filter(function (m) { return m.key !== key; }));
+    var mine = load("mine");
+    mine.forEach(function (item) {
+      if (item.key === key) {
+        item.state = ok ? "sent" : "failed";
+        item.error = ok ? "" : error;
+      }
+    });
+    save("mine", mine);
+    renderMine();
+    if (!ok && error) showNotice(error);
+  }
+
+  function renderMine() {
+    var list = document.getElementById("mine");
+    if (!list) return;
+    var labels = list.dataset;
+    list.textContent = "";
+    load("mine").slice().reverse().forEach(function (item) {
+      var li = document.createElement("li");
+      li.className = "mine-item mine-" + item.state;
+      li.dataset.key = item.key;
+      var text = document.createElement("span");
+      text.textContent = item.text; // text, never markup
+      var state = document.createElement("small");
+      state.className = "mine-state";
+      state.textContent = item.state === "sent" ? labels.sent
+        : item.state === "failed" ? (labels.failed + ": " + (item.error || "")) : labels.pending;
+      li.appendChild(text);
+      li.appendChild(state);
+      list.appendChild(li);
+    });
+  }
+
+  /* --- participant forms --------------------------------------------------------------- */
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-outbox]")) return;
+    event.preventDefault();
+    var kind = form.dataset.outbox;
+    var data = new FormData(form);
+    if (kind === "contribute") {
+      var text = String(data.get("text") || "").trim();
+      if (!text) return;
+      enqueue({ type: "contribute", text: text, block: data.get("block") }, text);
+      form.reset();
+      var count = form.querySelector("[data-count]");
+      if (count) count.textContent = "0";
+    } else if (kind === "emotion") {
+      if (!data.get("emotion")) {
+        showNotice(form.dataset.missing || "");
+        return;
+      }
+      enqueue({
+        type: "emotion", moment: data.get("moment"), emotion: data.get("emotion"),
+        intensity: data.get("intensity")
+      }, null);
+      var done = form.querySelector("[data-sent]");
+      if (done) done.hidden = false;
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-dot]") : null;
+    if (!button) return;
+    event.preventDefault();
+    enqueue({
+      type: "dot", action: button.dataset.dot, contribution: button.dataset.contribution
+    }, null);
+    button.disabled = true;
+  });
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("textarea[data-counted]")) {
+      var count = field.form.querySelector("[data-count]");
+      if (count) count.textContent = String(field.value.length);
+    }
+  });
+
+  /* Show the participant's forms according to the current block (in #stage). */
+  function syncCompose() {
+    var stage = document.getElementById("stage");
+    var compose = document.getElementById("compose");
+    if (!stage || !compose) return;
+    var open = stage.dataset.contribOpen === "1";
+    var form = compose.querySelector("[data-outbox=contribute]");
+    if (form) {
+      form.hidden = !open;
+      form.querySelector("[name=block]").value = stage.dataset.block || "";
+      var anon = form.querySelector("[data-anonymous-note]");
+      if (anon) anon.hidden = stage.dataset.anonymous !== "1";
+    }
+    var closed = compose.querySelector("[data-closed-note]");
+    if (closed) closed.hidden = open || stage.dataset.emotion !== "";
+    var emotion = compose.querySelector("[data-outbox=emotion]");
+    if (emotion) {
+      var moment = stage.dataset.emotion || "";
+      emotion.hidden = moment === "";
+      if (moment && emotion.querySelector("[name=moment]").value !== moment) {
+        emotion.reset();
+        var sent = emotion.querySelector("[data-sent]");
+        if (sent) sent.hidden = true;
+      }
+      emotion.querySelector("[name=moment]").value = moment;
+      var title = emotion.querySelector("[data-moment-title]");
+      if (title) title.textContent = moment ? title.dataset[moment] : "";
+    }
+  }
+
+  /* Show this participant's dots next to each contribution (from #me). */
+  function syncDots() {
+    var me = document.getElementById("me");
+    var mine = {};
+    (me && me.dataset.myDots ? me.dataset.myDots.split(",") : []).forEach(function (pair) {
+      var parts = pair.split(":");
+      mine[parts[0]] = parts[1];
+    });
+    document.querySelectorAll("[data-dot-count]").forEach(function (el) {
+      el.textContent = mine[el.dataset.dotCount] || "0";
+    });
+    document.querySelectorAll("[data-dot]").forEach(function (button) {
+      button.disabled = false;
+    });
+  }
+
+  /* --- timers -------------------------------------------------------------------------- */
+
+  function tick() {
+    document.querySelectorAll("[data-timer]").forEach(function (el) {
+      if (!el.dataset.receivedAt) el.dataset.receivedAt = String(Date.now());
+      var remaining = parseFloat(el.dataset.remaining || "0");
+      if (el.dataset.running === "1") {
+        remaining -= (Date.now() - parseFloat(el.dataset.receivedAt)) / 1000;
+      }
+      var seconds = Math.round(Math.abs(remaining));
+      var text = (remaining < 0 ? "-" : "") + String(Math.floor(seconds / 60)).padStart(2, "0")
+        + ":" + String(seconds % 60).padStart(2, "0");
+      el.textContent = text;
+      el.classList.toggle("overdue", remaining < 0);
+    });
+  }
+
+  function syncAll() {
+    syncCompose();
+    syncDots();
+    tick();
+  }
+  document.addEventListener("htmx:afterSettle", syncAll);
+  document.addEventListener("htmx:oobAfterSwap", syncAll);
+  document.addEventListener("visibilitychange", function () {
+    // A phone back from the lock screen checks its socket at once.
+    if (document.visibilityState === "visible" && current) current.probe();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    renderMine();
+    syncAll();
+    window.setInterval(tick, 1000);
+  });
+})();

@@ -1,0 +1,122 @@
+"""The websocket layer: snapshots, acknowledgements, idempotency, bad input, authorisation."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from config.asgi import application
+from facilitation import services
+from facilitation.models import Contribution
+from tests.facilitation.conftest import goto, phone_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def communicator(path: str, client=None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    if client is not None:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive_json(comm, timeout=3):
+    return json.loads(await comm.receive_from(timeout=timeout))
+
+
+async def connect_phone(participant):
+    client = await database_sync_to_async(phone_client)(participant)
+    live = await database_sync_to_async(lambda: participant.live)()
+    comm = communicator(f"/ws/en-vivo/{live.qr_token}/", client)
+    connected, _ = await comm.connect()
+    assert connected
+    stage = await receive_json(comm)
+    me = await receive_json(comm)
+    return comm, stage, me
+
+
+async def test_phone_gets_a_snapshot_on_connect(people):
+    comm, stage, me = await connect_phone(people["ventas"])
+    assert 'id="stage"' in stage["html"]
+    assert "seq" in stage
+    assert 'id="me"' in me["html"]
+    await comm.disconnect()
+
+
+async def test_contribution_is_acknowledged_broadcast_and_stored_once(live, people):
+    await database_sync_to_async(goto)(live, "area_round")
+    comm, stage, _ = await connect_phone(people["ventas"])
+    block_id = await database_sync_to_async(
+        lambda: live.workshop.blocks.get(kind__slug="area_round").pk
+    )()
+    message = {
+        "type": "contribute",
+        "key": "nonce.1",
+        "text": "<b>Logística</b> nunca avisa",
+        "block": block_id,
+    }
+    await comm.send_json_to(message)
+    frames = [await receive_json(comm), await receive_json(comm)]
+    acks = [f for f in frames if "ack" in f]
+    assert acks == [{"ack": "nonce.1", "ok": True}]
+    pushed = next(f for f in frames if "html" in f)
+    assert "&lt;b&gt;Logística&lt;/b&gt; nunca avisa" in pushed["html"]
+    assert "<b>Logística</b>" not in pushed["html"]
+    # The same key again (a resend after reconnecting): acknowledged, not stored twice.
+    await comm.send_json_to(message)
+    assert await receive_json(comm) == {"ack": "nonce.1", "ok": True}
+    count = await database_sync_to_async(Contribution.objects.filter(live=live).count)()
+    assert count == 1
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"type": "unknown"}),
+        "x" * 10000,
+        json.dumps({"type": "contribute", "key": "k", "text": "hola", "block": "abc"}),
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_socket_stays_open(people, frame):
+    comm, _, _ = await connect_phone(people["compras"])
+    await comm.send_to(text_data=frame)
+    reply = await receive_json(comm)
+    assert reply.get("error")
+    await comm.send_to(bytes_data=b"\x00\x01binary")
+    assert (await receive_json(comm)).get("error")
+    await comm.send_json_to({"type": "ping", "t": 1})
+    assert await receive_json(comm) == {"pong": 1}
+    await comm.disconnect()
+
+
+async def test_a_stranger_without_a_participant_session_is_turned_away(live):
+    comm = communicator(f"/ws/en-vivo/{live.qr_token}/")
+    connected, _ = await comm.connect()
+    assert connected
+    closed = await comm.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4001}
+
+
+async def test_removed_participant_is_told_and_closed_deliberately(live, people, facilitator):
+    comm, _, _ = await connect_phone(people["logistica"])
+    await database_sync_to_async(services.participant_remove)(
+        live=live, participant=people["logistica"], actor=facilitator.user
+    )
+    frames = []
+    while True:
+        output = await comm.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            assert output["code"] == 4003
+            break
+        frames.append(json.loads(output["text"]))
+    assert {"end": 4003} in frames
+
+
+async def test_facilitator_socket_needs_a_facilitator_of_the_organisation(live, outsider):
+    comm = communicator(f"/ws/sala/{live.pk}/")
+    await comm.connect()
+    assert (await comm.receive_output(timeout=3))["code"] == 4001
