@@ -153,6 +153,11 @@ class ParticipantConsumer(LiveConsumer):
         assert self.participant is not None
         return [*super().live_groups(), broadcast.participant_group(self.participant.pk)]
 
+    async def send_snapshot(self) -> None:
+        # Connecting is a sign of life: presence counts the phone from now on.
+        await self.heartbeat()
+        await super().send_snapshot()
+
     async def heartbeat(self) -> None:
         assert self.participant is not None
         written = await database_sync_to_async(services.participant_seen)(

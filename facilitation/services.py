@@ -585,3 +585,8 @@ def emotion_submit(
     _changed(live)
     _personal([participant.pk], live)
     return check
+
+
+# Public names for other apps (agreements) that change what a live session shows.
+notify_live = _changed
+notify_participants = _personal
