@@ -182,3 +182,14 @@ class QuestionForm(forms.Form):
 
 def request_language_form_context(request: HttpRequest) -> dict[str, Any]:
     return {"languages": settings.LANGUAGES}
+
+
+class ChecklistItemForm(forms.Form):
+    text = forms.CharField(
+        label=_("Nueva tarea"),
+        max_length=200,
+        error_messages={
+            "required": _("Escribe la tarea antes de agregarla."),
+            "max_length": _("La tarea es demasiado larga (máximo %(limit_value)d caracteres)."),
+        },
+    )

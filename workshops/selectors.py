@@ -19,6 +19,7 @@ from workshops.models import (
     ActivityKind,
     Assumption,
     Block,
+    ChecklistItem,
     InvitedArea,
     Organisation,
     Principle,
@@ -124,3 +125,22 @@ def workshop_agenda(*, workshop: Workshop) -> Agenda:
         warnings=warnings_for(workshop, blocks, len(invited), counts),
         invited=invited,
     )
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A session's preparation checklist and how far along it is."""
+
+    items: list[ChecklistItem]
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for item in self.items if item.done)
+
+
+def workshop_checklist(*, workshop: Workshop) -> Checklist:
+    return Checklist(items=list(workshop.checklist.all()))

@@ -13,19 +13,23 @@ from django_htmx.middleware import HtmxDetails
 from workshops import selectors, services
 from workshops.access import (
     access_area,
+    access_checklist_item,
     access_own_question,
     access_question,
+    access_workshop,
     facilitator_required,
     manager_required,
     member_required,
 )
 from workshops.forms import (
     AreaForm,
+    ChecklistItemForm,
     LoginForm,
     OrganisationForm,
     QuestionFilterForm,
     QuestionForm,
 )
+from workshops.models import Workshop
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -187,3 +191,82 @@ def area_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         for error in form.errors.get("name", []):
             messages.error(request, error)
     return redirect("organisation_settings")
+
+
+# --- Checklist and run sheet ---
+
+
+def _checklist_response(
+    request: HtmxHttpRequest, workshop: Workshop, form: ChecklistItemForm
+) -> HttpResponse:
+    """The page, or only its #checklist partial for htmx: both render the same fragment."""
+    context = {
+        "workshop": workshop,
+        "checklist": selectors.workshop_checklist(workshop=workshop),
+        "form": form,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "workshops/checklist.html#checklist", context)
+    return render(request, "workshops/checklist.html", context)
+
+
+@require_GET
+@facilitator_required
+def workshop_checklist(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    return _checklist_response(request, workshop, ChecklistItemForm())
+
+
+@require_POST
+@facilitator_required
+def workshop_checklist_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    form = ChecklistItemForm(request.POST)
+    if form.is_valid():
+        try:
+            services.checklist_item_add(workshop=workshop, text=form.cleaned_data["text"])
+        except services.AgendaError as error:
+            form.add_error("text", error)
+        else:
+            if not request.htmx:
+                return redirect("workshop_checklist", pk=workshop.pk)
+            form = ChecklistItemForm()
+    return _checklist_response(request, workshop, form)
+
+
+@require_POST
+@facilitator_required
+def workshop_checklist_item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Set an item done or not done. The form always says which (an unchecked box sends
+    nothing), so a repeated request leaves the same state."""
+    workshop = access_workshop(request.organisation, pk)
+    item = access_checklist_item(workshop, item_pk)
+    services.checklist_item_set_done(item=item, done=request.POST.get("done") == "1")
+    if not request.htmx:
+        return redirect("workshop_checklist", pk=workshop.pk)
+    return _checklist_response(request, workshop, ChecklistItemForm())
+
+
+def _runsheet(request: HtmxHttpRequest, pk: int, *, participants: bool) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    # Anything but "carta" (US Letter) prints on A4: a bad value is not worth an error page.
+    paper = "carta" if request.GET.get("papel") == "carta" else "a4"
+    context = {
+        "workshop": workshop,
+        "agenda": selectors.workshop_agenda(workshop=workshop),
+        "participants": participants,
+        "paper": paper,
+    }
+    return render(request, "workshops/runsheet.html", context)
+
+
+@require_GET
+@facilitator_required
+def workshop_runsheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _runsheet(request, pk, participants=False)
+
+
+@require_GET
+@facilitator_required
+def workshop_runsheet_participants(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _runsheet(request, pk, participants=True)
