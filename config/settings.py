@@ -72,6 +72,8 @@ def database_from_url(url: str) -> dict:
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
+            # One test database per test run (two runs at once on one machine stay apart).
+            "TEST": {"NAME": f"test_{unquote(parts.path.lstrip('/'))}_{os.getpid()}"},
         }
     if parts.scheme == "sqlite":
         return sqlite_database(Path(unquote(parts.path)))
@@ -93,7 +95,8 @@ def sqlite_database(path: Path) -> dict:
             ),
         },
         # A file, not memory: the browser tests' server process must see the test data.
-        "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
+        # One per test run, so two runs at once on one machine do not share it.
+        "TEST": {"NAME": VAR_DIR / f"test-{os.getpid()}.sqlite3"},
     }
 
 
@@ -120,6 +123,8 @@ def secret_key() -> str:
 SECRET_KEY = secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where emails point people (an owner's private link): the address phones and laptops reach.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
