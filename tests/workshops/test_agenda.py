@@ -19,9 +19,13 @@ from workshops.services import (
 @pytest.fixture
 def template_workshop(library, organisation, facilitator):
     return workshop_create(
-        organisation=organisation, facilitator=facilitator.user, title="Sincronizar áreas",
-        purpose="Perdimos un pedido de 600 millones", date=datetime.date(2026, 12, 1),
-        start_time=datetime.time(8, 0), invited={a: 6 for a in organisation.areas.all()},
+        organisation=organisation,
+        facilitator=facilitator.user,
+        title="Sincronizar áreas",
+        purpose="Perdimos un pedido de 600 millones",
+        date=datetime.date(2026, 12, 1),
+        start_time=datetime.time(8, 0),
+        invited={a: 6 for a in organisation.areas.all()},
         from_template=True,
     )
 
@@ -63,8 +67,11 @@ def test_clock_times_are_recomputed_after_a_duration_change(template_workshop):
 
 def test_short_agenda_warns(library, organisation, facilitator):
     workshop = workshop_create(
-        organisation=organisation, facilitator=facilitator.user, title="Corta",
-        date=datetime.date(2026, 12, 1), start_time=datetime.time(9, 0),
+        organisation=organisation,
+        facilitator=facilitator.user,
+        title="Corta",
+        date=datetime.date(2026, 12, 1),
+        start_time=datetime.time(9, 0),
     )
     block_add(workshop=workshop, kind=ActivityKind.objects.get(slug="opening"))
     found = codes(workshop)
@@ -97,8 +104,7 @@ def test_block_needing_a_question_without_one_warns(template_workshop):
 
 def test_anonymous_block_before_principles_warns(template_workshop):
     opening = block_of(template_workshop, "opening")
-    block_update(block=opening, title=opening.title, minutes=10, grouping="plenary",
-                 anonymous=True)
+    block_update(block=opening, title=opening.title, minutes=10, grouping="plenary", anonymous=True)
     assert "anonymous_before_principles" in codes(template_workshop)
 
 

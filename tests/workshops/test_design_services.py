@@ -24,7 +24,6 @@ from workshops.services import (
     block_set_minutes,
     block_update,
     blocks_reorder,
-    checklist_item_add,
     question_create,
     workshop_create,
     workshop_duplicate,
@@ -34,9 +33,13 @@ from workshops.services import (
 
 def make_workshop(organisation, facilitator, **kwargs):
     return workshop_create(
-        organisation=organisation, facilitator=facilitator.user, title="Sesión",
-        date=datetime.date(2026, 12, 1), start_time=datetime.time(8, 0),
-        invited={a: 5 for a in organisation.areas.all()}, **kwargs,
+        organisation=organisation,
+        facilitator=facilitator.user,
+        title="Sesión",
+        date=datetime.date(2026, 12, 1),
+        start_time=datetime.time(8, 0),
+        invited={a: 5 for a in organisation.areas.all()},
+        **kwargs,
     )
 
 
@@ -82,17 +85,26 @@ def test_block_without_title_is_refused(workshop):
 
 def test_unsaid_block_stays_anonymous_whatever_the_form_says(workshop):
     block = workshop.blocks.get(kind__slug="unsaid")
-    block_update(block=block, title=block.title, minutes=20, grouping="plenary",
-                 anonymous=False, allows_contributions=True)
+    block_update(
+        block=block,
+        title=block.title,
+        minutes=20,
+        grouping="plenary",
+        anonymous=False,
+        allows_contributions=True,
+    )
     block.refresh_from_db()
     assert block.anonymous
 
 
 def test_question_of_another_organisation_is_refused(workshop, other_organisation, outsider):
     theirs = question_create(
-        organisation=other_organisation, created_by=outsider.user,
+        organisation=other_organisation,
+        created_by=outsider.user,
         text="¿Pregunta privada de la otra organización?",
-        phase=ActivityKind.objects.get(slug="cafe_round"), area_slugs=[], principles=[],
+        phase=ActivityKind.objects.get(slug="cafe_round"),
+        area_slugs=[],
+        principles=[],
     )
     block = workshop.blocks.get(kind__slug="unsaid")
     with pytest.raises(AgendaError):
@@ -102,8 +114,12 @@ def test_question_of_another_organisation_is_refused(workshop, other_organisatio
 
 def test_written_question_can_be_saved_in_the_organisations_bank(workshop, facilitator):
     block = workshop.blocks.get(kind__slug="dream")
-    bq = block_question_write(block=block, text="¿Qué haríamos con un día sin urgencias?",
-                              save_to_bank=True, created_by=facilitator.user)
+    bq = block_question_write(
+        block=block,
+        text="¿Qué haríamos con un día sin urgencias?",
+        save_to_bank=True,
+        created_by=facilitator.user,
+    )
     assert bq.question.organisation == workshop.organisation
     assert bq.question.phase.slug == "dream"
     only_here = block_question_write(block=block, text="¿Y qué más imaginan para el cliente?")
@@ -158,8 +174,9 @@ def test_stale_reorder_from_another_tab_is_refused(workshop):
     tab_b = [*ids[:-2], ids[-1], ids[-2]]
     blocks_reorder(workshop=workshop, block_ids=tab_a, version=seen_version)
     with pytest.raises(AgendaError, match="otra pestaña"):
-        blocks_reorder(workshop=Workshop.objects.get(pk=workshop.pk), block_ids=tab_b,
-                       version=seen_version)
+        blocks_reorder(
+            workshop=Workshop.objects.get(pk=workshop.pk), block_ids=tab_b, version=seen_version
+        )
     assert order(workshop) == tab_a
 
 
@@ -168,8 +185,11 @@ def test_reorder_with_foreign_or_missing_ids_is_refused(workshop, organisation, 
     workshop.refresh_from_db()
     ids = order(workshop)
     with pytest.raises(AgendaError):
-        blocks_reorder(workshop=workshop, block_ids=[*ids[:-1], order(other)[0]],
-                       version=workshop.agenda_version)
+        blocks_reorder(
+            workshop=workshop,
+            block_ids=[*ids[:-1], order(other)[0]],
+            version=workshop.agenda_version,
+        )
     assert order(workshop) == ids
 
 
@@ -190,8 +210,10 @@ def test_concurrent_edits_of_one_agenda_keep_a_clean_order(library, organisation
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=tab, args=(1, ids[1])),
-               threading.Thread(target=tab, args=(-1, ids[5]))]
+    threads = [
+        threading.Thread(target=tab, args=(1, ids[1])),
+        threading.Thread(target=tab, args=(-1, ids[5])),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
