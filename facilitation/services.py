@@ -81,8 +81,10 @@ def _personal(participant_ids: Iterable[int], live: LiveSession) -> None:
 
 
 def _locked(live: LiveSession) -> LiveSession:
+    # of=("self",): lock the session row only; PostgreSQL refuses FOR UPDATE on the nullable
+    # side of the outer join to current_block.
     locked = (
-        LiveSession.objects.select_for_update()
+        LiveSession.objects.select_for_update(of=("self",))
         .select_related("workshop__organisation", "current_block__kind")
         .get(pk=live.pk)
     )

@@ -8,17 +8,14 @@ see it). A missing Chromium is a failure, never a skip.
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from tests.servers import free_port, server_env, start_daphne, stop
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to
 # set up data are still plain synchronous calls.
@@ -54,61 +51,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _server_env() -> dict[str, str]:
-    db = settings.DATABASES["default"]
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    if db["ENGINE"].endswith("sqlite3"):
-        env["SQLITE_PATH"] = str(db["NAME"])
-        env.pop("DATABASE_URL", None)
-    else:
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{db['NAME']}"))
-    return env
-
-
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup: None) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log_path = ROOT / "var" / "browser-server.log"
     log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=_server_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"daphne did not start: {log_path.read_text()}") from None
-            time.sleep(0.2)
+    process = start_daphne(port, server_env(), log, log_path)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
     log.close()
 
 
@@ -142,10 +92,8 @@ def screens(request: pytest.FixtureRequest) -> Screens:
     return Screens(request.node.name)
 
 
-def _page(browser: Browser, base_url: str, options: dict) -> Iterator[Page]:
-    context = browser.new_context(base_url=base_url, locale="es-CO", **options)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+def watch_errors(page: Page) -> list[str]:
+    """Collect the page's console errors, uncaught exceptions and HTTP>=400 responses."""
     errors: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -158,6 +106,14 @@ def _page(browser: Browser, base_url: str, options: dict) -> Iterator[Page]:
         "response",
         lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
+    return errors
+
+
+def _page(browser: Browser, base_url: str, options: dict) -> Iterator[Page]:
+    context = browser.new_context(base_url=base_url, locale="es-CO", **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = watch_errors(page)
     yield page
     context.close()
     # A CSP violation or a script error is a bug even when the page looks right.
@@ -172,6 +128,22 @@ def laptop(browser: Browser, live_server_url: str, transactional_db: None) -> It
 @pytest.fixture
 def phone(browser: Browser, live_server_url: str, transactional_db: None) -> Iterator[Page]:
     yield from _page(browser, live_server_url, PHONE)
+
+
+@pytest.fixture
+def phones(
+    browser: Browser, live_server_url: str, transactional_db: None
+) -> Iterator[Callable[[int], list[Page]]]:
+    """A factory of phones, each in its own browser context (its own cookies and storage)."""
+    with ExitStack() as stack:
+
+        def make(count: int) -> list[Page]:
+            return [
+                stack.enter_context(contextmanager(_page)(browser, live_server_url, PHONE))
+                for _ in range(count)
+            ]
+
+        yield make
 
 
 def log_in(page: Page, username: str, password: str) -> None:

@@ -1,0 +1,84 @@
+"""Real server processes for tests: daphne against the pytest test database, and a throwaway
+Redis. Shared by the browser harness and the two-process test."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """The environment for a server process that must use the test database."""
+    db = settings.DATABASES["default"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    if db["ENGINE"].endswith("sqlite3"):
+        env["SQLITE_PATH"] = str(db["NAME"])
+        env.pop("DATABASE_URL", None)
+    else:
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{db['NAME']}"))
+    env.update(extra)
+    return env
+
+
+def wait_for_port(process: subprocess.Popen, port: int, what: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
+                raise RuntimeError(f"{what} did not start: {log_path.read_text()}") from None
+            time.sleep(0.1)
+
+
+def start_daphne(port: int, env: dict[str, str], log: IO[str], log_path: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+        + ["config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(process, port, "daphne", log_path)
+    return process
+
+
+def start_redis(port: int, log: IO[str], log_path: Path) -> subprocess.Popen:
+    """A Redis of the test's own on `port`: nothing saved, gone when stopped."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--daemonize", "no"],
+        cwd=settings.VAR_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(process, port, "redis-server", log_path)
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
