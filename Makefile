@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup browser lint format messages clean
+.PHONY: run test setup browser lint format messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), "Python 3.13 is required (see .python-version); found " + sys.version'
@@ -53,6 +53,18 @@ test: setup browser lint
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The benchmark of the live layer (bench/run.py, docs/performance.md): MODE=both|embedded|scaled,
+# N=phones (default 100 embedded, 500 scaled), SOAK=30m. Scaled mode needs nginx (installed
+# from Debian's packages when missing), PostgreSQL on 127.0.0.1:5432 and redis-server.
+MODE ?= both
+N ?=
+SOAK ?= 0
+bench: setup
+	@if [ "$(MODE)" != embedded ] && ! command -v nginx >/dev/null 2>&1; then \
+	  echo "Installing Debian's nginx"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; fi
+	$(BIN)/python bench/run.py --mode $(MODE) --n "$(N)" --soak "$(SOAK)"
 
 clean:
 	rm -rf $(VENV) var staticfiles
