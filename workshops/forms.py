@@ -1,4 +1,4 @@
-"""Forms of the foundation: login, organisation settings, the question bank."""
+"""Forms: login, organisation settings, the question bank, the session builder."""
 
 from typing import Any
 from zoneinfo import available_timezones
@@ -11,7 +11,18 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from config.throttle import Throttle, client_address
-from workshops.models import ActivityKind, Area, Organisation, Principle, Question, Theme, Tone
+from workshops.models import (
+    ActivityKind,
+    Area,
+    Block,
+    Grouping,
+    Organisation,
+    Principle,
+    Question,
+    Theme,
+    Tone,
+    Workshop,
+)
 
 
 def login_throttle() -> Throttle:
@@ -192,4 +203,207 @@ class ChecklistItemForm(forms.Form):
             "required": _("Escribe la tarea antes de agregarla."),
             "max_length": _("La tarea es demasiado larga (máximo %(limit_value)d caracteres)."),
         },
+    )
+
+
+# --- Session builder -------------------------------------------------------------------------
+
+
+class WorkshopForm(forms.Form):
+    """A session's details and its invited areas, each with how many people are expected.
+
+    With `creating`, also how to start: the method's template, an empty agenda, or a copy of
+    an earlier session of the organisation.
+    """
+
+    START_TEMPLATE = "template"
+    START_SCRATCH = "scratch"
+    START_DUPLICATE = "duplicate"
+
+    title = forms.CharField(
+        label=_("Título"),
+        max_length=160,
+        error_messages={"required": _("Escribe un título para la sesión.")},
+    )
+    purpose = forms.CharField(
+        label=_("Propósito"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("El problema del cliente detrás de la sesión: un pedido perdido, quejas…"),
+    )
+    date = forms.DateField(
+        label=_("Fecha"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Indica la fecha de la sesión.")},
+    )
+    start_time = forms.TimeField(
+        label=_("Hora de inicio"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"required": _("Indica la hora de inicio.")},
+    )
+    place = forms.CharField(label=_("Lugar"), max_length=200, required=False)
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Áreas invitadas"),
+        queryset=Area.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Esa área no es de tu organización.")},
+    )
+    start = forms.ChoiceField(
+        label=_("¿Cómo quieres empezar?"),
+        widget=forms.RadioSelect,
+        initial=START_TEMPLATE,
+        choices=[
+            (
+                START_TEMPLATE,
+                _("Con la plantilla «Conversación significativa y difícil (3 horas)»"),
+            ),
+            (START_SCRATCH, _("Desde cero, con la agenda vacía")),
+            (START_DUPLICATE, _("Duplicando una sesión anterior")),
+        ],
+    )
+    source = forms.ModelChoiceField(
+        label=_("Sesión a duplicar"),
+        queryset=Workshop.objects.none(),
+        required=False,
+        empty_label=_("Elige una sesión"),
+        error_messages={"invalid_choice": _("Esa sesión no es de tu organización.")},
+    )
+
+    def __init__(
+        self, *args: Any, organisation: Organisation, creating: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.area_list = list(organisation.areas.all())
+        self.fields["areas"].queryset = organisation.areas.all()
+        for area in self.area_list:
+            self.fields[f"expected_{area.pk}"] = forms.IntegerField(
+                label=_("Personas esperadas de %(area)s") % {"area": area.name},
+                min_value=0,
+                max_value=500,
+                required=False,
+                initial=0,
+                error_messages={
+                    "min_value": _("Entre 0 y 500 personas."),
+                    "max_value": _("Entre 0 y 500 personas."),
+                    "invalid": _("Escribe un número entero."),
+                },
+                widget=forms.NumberInput(attrs={"min": 0, "max": 500, "inputmode": "numeric"}),
+            )
+        if creating:
+            self.fields["source"].queryset = organisation.workshops.order_by("-date", "-id")
+        else:
+            del self.fields["start"]
+            del self.fields["source"]
+
+    @property
+    def area_rows(self) -> list[dict[str, Any]]:
+        """Each area with its checkbox state and its expected-people field, for the template."""
+        chosen = {str(value) for value in (self["areas"].value() or [])}
+        return [
+            {"area": area, "checked": str(area.pk) in chosen, "field": self[f"expected_{area.pk}"]}
+            for area in self.area_list
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("start") == self.START_DUPLICATE and not cleaned.get("source"):
+            self.add_error("source", _("Elige la sesión que quieres duplicar."))
+        return cleaned
+
+    def invited(self) -> dict[Area, int]:
+        return {
+            area: self.cleaned_data.get(f"expected_{area.pk}") or 0
+            for area in self.cleaned_data["areas"]
+        }
+
+    @classmethod
+    def initial_for(cls, workshop: Workshop) -> dict[str, Any]:
+        invited = list(workshop.invited.all())
+        return {
+            "title": workshop.title,
+            "purpose": workshop.purpose,
+            "date": workshop.date,
+            "start_time": workshop.start_time,
+            "place": workshop.place,
+            "areas": [row.area_id for row in invited],
+            **{f"expected_{row.area_id}": row.expected_people for row in invited},
+        }
+
+
+class WorkshopFilterForm(forms.Form):
+    q = forms.CharField(label=_("Buscar por título"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Estado"),
+        required=False,
+        choices=[("", _("Todos los estados")), *Workshop.Status.choices],
+    )
+
+
+class BlockForm(forms.Form):
+    title = forms.CharField(
+        label=_("Título"),
+        max_length=160,
+        error_messages={"required": _("El bloque necesita un título.")},
+    )
+    minutes = forms.IntegerField(
+        label=_("Duración (min)"),
+        min_value=1,
+        max_value=480,
+        error_messages={
+            "required": _("Indica la duración en minutos."),
+            "min_value": _("La duración debe ser de al menos 1 minuto."),
+            "max_value": _("La agenda no puede pasar de 8 horas."),
+        },
+    )
+    grouping = forms.ChoiceField(label=_("Agrupación"), choices=Grouping.choices)
+    instructions = forms.CharField(
+        label=_("Instrucciones para participantes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Se leen en el celular de cada participante."),
+    )
+    facilitator_notes = forms.CharField(
+        label=_("Notas privadas del facilitador"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    allows_contributions = forms.BooleanField(label=_("Los participantes aportan"), required=False)
+    anonymous = forms.BooleanField(label=_("Aportes anónimos"), required=False)
+    dots = forms.IntegerField(
+        label=_("Puntos de votación por persona"),
+        min_value=0,
+        max_value=20,
+        initial=0,
+        help_text=_("0: este bloque no vota."),
+        error_messages={
+            "min_value": _("Entre 0 y 20 puntos."),
+            "max_value": _("Entre 0 y 20 puntos."),
+        },
+    )
+
+    @classmethod
+    def initial_for(cls, block: Block) -> dict[str, Any]:
+        return {name: getattr(block, name) for name in cls.base_fields}
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("Duración (min)"),
+        error_messages={
+            "required": _("Indica la duración en minutos."),
+            "invalid": _("La duración debe ser un número entero de minutos."),
+        },
+    )
+
+
+class QuestionWriteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Nueva pregunta"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Escribe la pregunta.")},
+    )
+    save_to_bank = forms.BooleanField(
+        label=_("Guardar también en el banco de mi organización"), required=False
     )

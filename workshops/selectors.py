@@ -79,9 +79,10 @@ def workshop_list(
         workshops = workshops.filter(status=status)
     for word in text.split()[:8]:
         workshops = workshops.filter(title__icontains=word)
+    # Explicit order: Meta.ordering is not applied to a grouped (annotated) query.
     return workshops.annotate(
         total_minutes=Coalesce(Sum("blocks__minutes"), 0), block_count=Count("blocks")
-    )
+    ).order_by("-date", "-start_time", "-id")
 
 
 @dataclass(frozen=True)

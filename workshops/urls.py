@@ -31,3 +31,52 @@ urlpatterns = [
         name="workshop_runsheet_participants",
     ),
 ]
+
+# Session builder: every agenda edit is a POST answered with the #agenda fragment.
+urlpatterns += [
+    path("sesiones/", views.workshop_list, name="workshop_list"),
+    path("sesiones/nueva/", views.workshop_create, name="workshop_create"),
+    path("sesiones/<int:pk>/", views.workshop_builder, name="workshop_builder"),
+    path("sesiones/<int:pk>/datos/", views.workshop_edit, name="workshop_edit"),
+    path("sesiones/<int:pk>/duplicar/", views.workshop_duplicate, name="workshop_duplicate"),
+    path("sesiones/<int:pk>/estado/", views.workshop_status, name="workshop_status"),
+    path("sesiones/<int:pk>/bloques/", views.block_add, name="block_add"),
+    path("sesiones/<int:pk>/bloques/orden/", views.blocks_reorder, name="blocks_reorder"),
+    path("sesiones/<int:pk>/bloques/<int:block_pk>/", views.block_edit, name="block_edit"),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/minutos/",
+        views.block_minutes,
+        name="block_minutes",
+    ),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/quitar/",
+        views.block_remove,
+        name="block_remove",
+    ),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/duplicar/",
+        views.block_duplicate,
+        name="block_duplicate",
+    ),
+    path("sesiones/<int:pk>/bloques/<int:block_pk>/mover/", views.block_move, name="block_move"),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/preguntas/",
+        views.question_picker,
+        name="question_picker",
+    ),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/preguntas/agregar/",
+        views.block_question_add,
+        name="block_question_add",
+    ),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/preguntas/escribir/",
+        views.block_question_write,
+        name="block_question_write",
+    ),
+    path(
+        "sesiones/<int:pk>/bloques/<int:block_pk>/preguntas/<int:question_pk>/quitar/",
+        views.block_question_remove,
+        name="block_question_remove",
+    ),
+]

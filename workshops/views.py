@@ -1,10 +1,13 @@
 """Pages of the foundation: home, the method library, the question bank, organisation."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -13,6 +16,8 @@ from django_htmx.middleware import HtmxDetails
 from workshops import selectors, services
 from workshops.access import (
     access_area,
+    access_block,
+    access_block_question,
     access_checklist_item,
     access_own_question,
     access_question,
@@ -21,15 +26,21 @@ from workshops.access import (
     manager_required,
     member_required,
 )
+from workshops.agenda import MINIMUM_MINUTES, format_minutes
 from workshops.forms import (
     AreaForm,
+    BlockForm,
     ChecklistItemForm,
     LoginForm,
+    MinutesForm,
     OrganisationForm,
     QuestionFilterForm,
     QuestionForm,
+    QuestionWriteForm,
+    WorkshopFilterForm,
+    WorkshopForm,
 )
-from workshops.models import Workshop
+from workshops.models import ActivityKind, Workshop
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -270,3 +281,354 @@ def workshop_runsheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @facilitator_required
 def workshop_runsheet_participants(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _runsheet(request, pk, participants=True)
+
+
+# --- Session builder ---
+
+
+@require_GET
+@facilitator_required
+def workshop_list(request: HtmxHttpRequest) -> HttpResponse:
+    organisation = request.organisation
+    form = WorkshopFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    workshops = selectors.workshop_list(
+        organisation=organisation, status=data.get("status") or "", text=data.get("q") or ""
+    )
+    page = Paginator(workshops, 30).get_page(request.GET.get("page"))
+    for workshop in page:
+        workshop.total_label = format_minutes(workshop.total_minutes)
+    context = {"form": form, "page": page, "total": page.paginator.count}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "workshops/workshop_list.html#results", context)
+    return render(request, "workshops/workshop_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@facilitator_required
+def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
+    organisation = request.organisation
+    form = WorkshopForm(request.POST or None, organisation=organisation, creating=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = {
+            "title": data["title"],
+            "purpose": data["purpose"],
+            "date": data["date"],
+            "start_time": data["start_time"],
+            "place": data["place"],
+            "invited": form.invited(),
+        }
+        if data["start"] == WorkshopForm.START_DUPLICATE:
+            # The copy takes the agenda of the source and the details of this form.
+            with transaction.atomic():
+                workshop = services.workshop_duplicate(
+                    workshop=data["source"], facilitator=request.user, title=data["title"]
+                )
+                services.workshop_update(workshop=workshop, **details)
+        else:
+            workshop = services.workshop_create(
+                organisation=organisation,
+                facilitator=request.user,
+                from_template=data["start"] == WorkshopForm.START_TEMPLATE,
+                **details,
+            )
+        messages.success(request, _("Sesión creada. Ahora ajusta su agenda."))
+        return redirect(workshop)
+    return render(request, "workshops/workshop_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@facilitator_required
+def workshop_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    form = WorkshopForm(
+        request.POST or None,
+        organisation=organisation,
+        initial=WorkshopForm.initial_for(workshop),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.workshop_update(
+            workshop=workshop,
+            title=data["title"],
+            purpose=data["purpose"],
+            date=data["date"],
+            start_time=data["start_time"],
+            place=data["place"],
+            invited=form.invited(),
+        )
+        messages.success(request, _("Datos de la sesión guardados."))
+        return redirect(workshop)
+    return render(request, "workshops/workshop_form.html", {"form": form, "workshop": workshop})
+
+
+@require_POST
+@facilitator_required
+def workshop_duplicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    copy = services.workshop_duplicate(workshop=workshop, facilitator=request.user)
+    messages.success(request, _("Sesión duplicada como borrador."))
+    return redirect(copy)
+
+
+def _agenda_context(
+    workshop: Workshop,
+    *,
+    error: str = "",
+    edited: tuple[int, BlockForm] | None = None,
+) -> dict[str, Any]:
+    """What the #agenda fragment needs. `edited` is a block's bound form with errors, shown
+    open in place of that block's fresh form."""
+    workshop.refresh_from_db(fields=["status", "agenda_version", "date", "start_time"])
+    agenda = selectors.workshop_agenda(workshop=workshop)
+    rows = []
+    for item in agenda.scheduled:
+        block = item.block
+        if edited is not None and edited[0] == block.pk:
+            form, is_open = edited[1], True
+        else:
+            form, is_open = (
+                BlockForm(initial=BlockForm.initial_for(block), prefix=f"b{block.pk}"),
+                False,
+            )
+        rows.append(
+            {
+                "item": item,
+                "block": block,
+                "warnings": agenda.warnings_for_block(block),
+                "form": form,
+                "open": is_open,
+            }
+        )
+    return {
+        "workshop": workshop,
+        "agenda": agenda,
+        "rows": rows,
+        "kinds": ActivityKind.objects.all(),
+        "error": error,
+        "minimum_minutes": MINIMUM_MINUTES,
+    }
+
+
+def _agenda_response(request: HtmxHttpRequest, workshop: Workshop, **kwargs: Any) -> HttpResponse:
+    """The #agenda fragment for htmx (also when a change was refused: status 200 so htmx
+    swaps in the message), or back to the builder page without JavaScript."""
+    if request.htmx:
+        return render(
+            request, "workshops/workshop_builder.html#agenda", _agenda_context(workshop, **kwargs)
+        )
+    if kwargs.get("error"):
+        messages.error(request, kwargs["error"])
+    return redirect(workshop)
+
+
+def _refused(error: services.AgendaError) -> str:
+    return " ".join(error.messages)
+
+
+@require_GET
+@facilitator_required
+def workshop_builder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    return render(request, "workshops/workshop_builder.html", _agenda_context(workshop))
+
+
+@require_POST
+@facilitator_required
+def workshop_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    try:
+        services.workshop_set_status(workshop=workshop, status=request.POST.get("status", ""))
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    kind = get_object_or_404(ActivityKind, slug=request.POST.get("kind", ""))
+    try:
+        services.block_add(workshop=workshop, kind=kind)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_edit(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    form = BlockForm(request.POST, prefix=f"b{block.pk}")
+    if not form.is_valid():
+        return _agenda_response(
+            request,
+            workshop,
+            error=_("Revisa los campos marcados del bloque «%(title)s».") % {"title": block.title},
+            edited=(block.pk, form),
+        )
+    try:
+        services.block_update(block=block, **form.cleaned_data)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error), edited=(block.pk, form))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_minutes(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    form = MinutesForm(request.POST)
+    if not form.is_valid():
+        return _agenda_response(request, workshop, error=" ".join(form.errors["minutes"]))
+    try:
+        services.block_set_minutes(block=block, minutes=form.cleaned_data["minutes"])
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_remove(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    try:
+        services.block_remove(block=block)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_duplicate(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    try:
+        services.block_duplicate(block=block)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_move(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    delta = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    if delta is None:
+        return _agenda_response(request, workshop, error=_("Movimiento no válido."))
+    try:
+        services.block_move(block=block, delta=delta)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def blocks_reorder(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The order after a drag and drop: `order` is the block ids joined by commas and
+    `version` the agenda version the page was drawn from."""
+    workshop = access_workshop(request.organisation, pk)
+    try:
+        block_ids = [int(part) for part in request.POST.get("order", "").split(",")]
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return _agenda_response(
+            request,
+            workshop,
+            error=_("El orden enviado no corresponde a los bloques de esta sesión."),
+        )
+    try:
+        services.blocks_reorder(workshop=workshop, block_ids=block_ids, version=version)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_GET
+@facilitator_required
+def question_picker(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    """Bank questions to add to a block; the phase filter starts at the block's kind."""
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    block = access_block(workshop, block_pk)
+    data = request.GET if "phase" in request.GET else {"phase": block.kind.slug}
+    form = QuestionFilterForm(data, organisation=organisation, auto_id="picker-%s")
+    form.is_valid()
+    questions = selectors.question_search(organisation=organisation, **form.search_kwargs())
+    context = {
+        "workshop": workshop,
+        "picker_block": block,
+        "picker_form": form,
+        "questions": questions[:40],
+        "question_total": questions.count(),
+        "write_form": QuestionWriteForm(),
+    }
+    if request.htmx and request.htmx.target == "picker-results":
+        return render(request, "workshops/workshop_builder.html#picker-results", context)
+    if request.htmx:
+        return render(request, "workshops/workshop_builder.html#picker", context)
+    return render(
+        request, "workshops/workshop_builder.html", {**_agenda_context(workshop), **context}
+    )
+
+
+@require_POST
+@facilitator_required
+def block_question_add(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    block = access_block(workshop, block_pk)
+    question_pk = request.POST.get("question", "")
+    if not question_pk.isdigit():
+        raise Http404
+    question = access_question(organisation, question_pk)
+    try:
+        services.block_question_add(block=block, question=question)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_question_write(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    form = QuestionWriteForm(request.POST)
+    if not form.is_valid():
+        return _agenda_response(request, workshop, error=" ".join(form.errors["text"]))
+    try:
+        services.block_question_write(
+            block=block,
+            text=form.cleaned_data["text"],
+            save_to_bank=form.cleaned_data["save_to_bank"],
+            created_by=request.user,
+        )
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
+
+
+@require_POST
+@facilitator_required
+def block_question_remove(
+    request: HtmxHttpRequest, pk: int, block_pk: int, question_pk: int
+) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    block = access_block(workshop, block_pk)
+    block_question = access_block_question(block, question_pk)
+    try:
+        services.block_question_remove(block_question=block_question)
+    except services.AgendaError as error:
+        return _agenda_response(request, workshop, error=_refused(error))
+    return _agenda_response(request, workshop)
