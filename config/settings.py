@@ -193,7 +193,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+                # channels_redis blocks in BZPOPMIN: an idle consumer then fails with
+                # "Timeout reading" and closes with 1011. Read longer than the pop blocks.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": env_str("CHANNEL_PREFIX", "puente"),
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
                 "expiry": 60,

@@ -380,6 +380,13 @@ def tables_assign(*, live: LiveSession, size: int, seed: int | None = None) -> l
     best = min((_deal(people, size, rng) for _ in range(40)), key=lambda t: _repeats(t, met))
     live.table_round += 1
     live.save(update_fields=["table_round"])
+    # Whoever is not seated this round has no table any more (not last round's).
+    unseated = list(
+        live.participants.filter(table_number__isnull=False)
+        .exclude(pk__in=[p.pk for p in people])
+        .values_list("pk", flat=True)
+    )
+    Participant.objects.filter(pk__in=unseated).update(table_number=None)
     for number, table in enumerate(best, start=1):
         for person in table:
             TableSeat.objects.create(
@@ -388,7 +395,7 @@ def tables_assign(*, live: LiveSession, size: int, seed: int | None = None) -> l
             person.table_number = number
             person.save(update_fields=["table_number"])
     _changed(live)
-    _personal([p.pk for p in people], live)
+    _personal([p.pk for p in people] + unseated, live)
     return [[p.pk for p in table] for table in best]
 
 
