@@ -37,7 +37,15 @@ join_throttle = Throttle("join", max_failures=30, window_seconds=300)
 def _qr_svg(url: str) -> str:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(
-        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, dark="#14213d"
+        buffer,
+        kind="svg",
+        scale=6,
+        border=2,
+        xmldecl=False,
+        svgns=True,
+        dark="#14213d",
+        # A viewBox instead of a fixed size, so the projector's CSS can scale it up.
+        omitsize=True,
     )
     # segno's own SVG: no script, no user input inside.
     return mark_safe(buffer.getvalue().decode())  # noqa: S308

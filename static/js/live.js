@@ -31,7 +31,8 @@
     var el = document.getElementById("conn");
     if (!el) return;
     el.dataset.state = state;
-    el.textContent = el.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+    var label = el.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)];
+    el.textContent = label === undefined ? state : label; // an empty label hides the badge
   }
 
   /* A WebSocket look-alike the extension drives. */
@@ -63,9 +64,9 @@
       var deliberate = event.code >= 4000 && event.code < 5000;
       self.finish(deliberate ? event.code : 1006);
     };
-    ws.onerror = function (event) {
-      if (self.onerror) self.onerror(event);
-    };
+    // Not passed on to the extension: a failed connect is followed by a close, which
+    // reconnects; the extension would only log the bare Event as a console error.
+    ws.onerror = function () {};
   }
   LiveSocket.prototype.addEventListener = function (type, fn) {
     (this.listeners[type] = this.listeners[type] || []).push(fn);
@@ -196,7 +197,7 @@
     save("outbox", outbox);
     if (label) {
       var mine = load("mine");
-      mine.push({ key: message.key, text: label, state: "pending" });
+      mine.push({ key: message.key, text: label, state: "pending", block: message.block });
       save("mine", mine);
       renderMine();
     }
@@ -229,8 +230,13 @@
     var list = document.getElementById("mine");
     if (!list) return;
     var labels = list.dataset;
+    var stage = document.getElementById("stage");
+    var block = stage ? stage.dataset.block : "";
     list.textContent = "";
-    load("mine").slice().reverse().forEach(function (item) {
+    // This block's items, and whatever is not yet stored wherever it was written.
+    load("mine").filter(function (item) {
+      return item.state !== "sent" || String(item.block) === block;
+    }).reverse().forEach(function (item) {
       var li = document.createElement("li");
       li.className = "mine-item mine-" + item.state;
       li.dataset.key = item.key;
@@ -298,7 +304,8 @@
     var stage = document.getElementById("stage");
     var compose = document.getElementById("compose");
     if (!stage || !compose) return;
-    var open = stage.dataset.contribOpen === "1";
+    // While the room votes, the phone shows the vote, not the form.
+    var open = stage.dataset.contribOpen === "1" && stage.dataset.voting !== "1";
     var form = compose.querySelector("[data-outbox=contribute]");
     if (form) {
       form.hidden = !open;
@@ -307,7 +314,7 @@
       if (anon) anon.hidden = stage.dataset.anonymous !== "1";
     }
     var closed = compose.querySelector("[data-closed-note]");
-    if (closed) closed.hidden = open || stage.dataset.emotion !== "";
+    if (closed) closed.hidden = open || stage.dataset.allowsContrib !== "1";
     var emotion = compose.querySelector("[data-outbox=emotion]");
     if (emotion) {
       var moment = stage.dataset.emotion || "";
@@ -321,6 +328,9 @@
       var title = emotion.querySelector("[data-moment-title]");
       if (title) title.textContent = moment ? title.dataset[moment] : "";
     }
+    // Nothing to write in this block (opening, a break): no empty box on the phone.
+    compose.hidden = stage.dataset.voting === "1"
+      || (!open && stage.dataset.allowsContrib !== "1" && !stage.dataset.emotion);
   }
 
   /* Show this participant's dots next to each contribution (from #me). */
@@ -335,8 +345,22 @@
       el.textContent = mine[el.dataset.dotCount] || "0";
     });
     document.querySelectorAll("[data-dot]").forEach(function (button) {
-      button.disabled = false;
+      button.disabled = button.dataset.dot === "remove" && !mine[button.dataset.contribution];
     });
+    // Dots left in this block: its dots minus mine on the contributions now on the wall
+    // (#me may still list dots of an earlier block; their contributions are not here).
+    var left = document.querySelector("[data-dots-left]");
+    if (left) {
+      var used = 0;
+      document.querySelectorAll("[data-dot-count]").forEach(function (el) {
+        used += parseInt(mine[el.dataset.dotCount] || "0", 10);
+      });
+      var n = Math.max(0, parseInt(left.dataset.dotsLeft, 10) - used);
+      left.textContent = n === 1 ? left.dataset.one : left.dataset.other.replace("{n}", String(n));
+      document.querySelectorAll("[data-dot=add]").forEach(function (button) {
+        button.disabled = n === 0;
+      });
+    }
   }
 
   /* --- timers -------------------------------------------------------------------------- */
@@ -358,6 +382,7 @@
 
   function syncAll() {
     syncCompose();
+    renderMine();
     syncDots();
     tick();
   }
@@ -368,7 +393,6 @@
     if (document.visibilityState === "visible" && current) current.probe();
   });
   document.addEventListener("DOMContentLoaded", function () {
-    renderMine();
     syncAll();
     window.setInterval(tick, 1000);
   });

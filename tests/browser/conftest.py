@@ -92,6 +92,20 @@ def screens(request: pytest.FixtureRequest) -> Screens:
     return Screens(request.node.name)
 
 
+_allowed_errors: dict[Page, list[str]] = {}
+
+
+def allow_console_error(page: Page, pattern: str) -> None:
+    """Expect console errors matching `pattern` on this page (a browser reporting a failed
+    connection while a test holds it offline, say); anything else still fails the test."""
+    _allowed_errors.setdefault(page, []).append(pattern)
+
+
+def unexpected(page: Page, errors: list[str]) -> list[str]:
+    patterns = _allowed_errors.pop(page, [])
+    return [e for e in errors if not any(re.search(p, e) for p in patterns)]
+
+
 def watch_errors(page: Page) -> list[str]:
     """Collect the page's console errors, uncaught exceptions and HTTP>=400 responses."""
     errors: list[str] = []
@@ -117,6 +131,7 @@ def _page(browser: Browser, base_url: str, options: dict) -> Iterator[Page]:
     yield page
     context.close()
     # A CSP violation or a script error is a bug even when the page looks right.
+    errors = unexpected(page, errors)
     assert not errors, f"browser console errors: {errors}"
 
 
