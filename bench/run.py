@@ -477,7 +477,7 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
 
     async def join(phone: AppPhone) -> None:
         async with semaphore:
-            await phone.join("deflate", keep_pages=phone.index == 0)
+            await phone.join("deflate", keep_pages=phone.index < JOIN_CONCURRENCY)
 
     log(f"{mode}: {n} phones joining, {JOIN_CONCURRENCY} at a time")
     started = time.perf_counter()
@@ -499,7 +499,15 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
         f"{mode}: joined {len(phones)}/{n} in {join_wall:.1f} s ({len(failures)} failed); "
         f"ws extensions: {extensions or 'none'}"
     )
-    weight = await page_weight(stack, info["qr_token"], phones[0])
+    if failures:
+        reasons: dict[str, int] = {}
+        for failure in failures:
+            reasons[failure[:120]] = reasons.get(failure[:120], 0) + 1
+        log(f"{mode}: join failures: {reasons}")
+    with_pages = next((p for p in phones if p.pages), None)
+    if with_pages is None:
+        raise RuntimeError("none of the first phones joined: no page weight")
+    weight = await page_weight(stack, info["qr_token"], with_pages)
 
     # --- the bare server, same N, same compression as daphne negotiated ---
     compression = "permessage-deflate" in extensions
