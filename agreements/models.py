@@ -5,6 +5,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,9 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreement_detail", args=[self.pk])
 
     @property
     def is_open(self) -> bool:

@@ -4,6 +4,7 @@ import datetime
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -279,8 +280,10 @@ def owner_link_url(owner: Owner) -> str:
 
 
 def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
-    """Email an owner their private link (console backend by default)."""
+    """Email an owner their private link (console backend by default). The link starts with
+    `base_url`, or settings.SITE_URL when there is no request to take it from."""
     agreement = owner.agreement
+    base_url = base_url or settings.SITE_URL
     send_mail(
         subject=_("Tu acuerdo: %(text)s") % {"text": agreement.text[:60]},
         message=_(

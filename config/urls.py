@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("facilitation.urls")),
+    path("", include("agreements.urls")),
     path("", include("workshops.urls")),
 ]

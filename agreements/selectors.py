@@ -1,0 +1,352 @@
+"""Reads of agreements: the managers' dashboard, completion per area, the session report."""
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from agreements.models import Agreement, Consent
+from facilitation.models import Contribution, Emotion, EmotionCheck, LiveSession
+from workshops.models import Area, Block, Organisation, Workshop
+
+CLOSED_STATUSES = [Agreement.Status.DONE, Agreement.Status.DISCARDED]
+TOP_CONTRIBUTIONS = 10
+
+
+def organisation_today(organisation: Organisation) -> datetime.date:
+    """Today where the organisation works (a due date is a day in its calendar)."""
+    return timezone.localdate(timezone=organisation.zone)
+
+
+def agreement_search(
+    *,
+    organisation: Organisation,
+    area: Area | None = None,
+    owner: str = "",
+    status: str = "",
+    workshop: Workshop | None = None,
+    due_from: datetime.date | None = None,
+    due_to: datetime.date | None = None,
+    overdue_only: bool = False,
+    today: datetime.date | None = None,
+) -> QuerySet[Agreement]:
+    """The organisation's agreed agreements across sessions, each annotated with `overdue`.
+
+    An area matches an agreement that involves it or has an owner from it."""
+    today = today or organisation_today(organisation)
+    overdue = Q(due_date__lt=today) & ~Q(status__in=CLOSED_STATUSES)
+    agreements = Agreement.objects.filter(
+        organisation=organisation, outcome=Agreement.Outcome.AGREED
+    ).annotate(
+        overdue=Case(
+            When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    )
+    if area is not None:
+        matching = Agreement.objects.filter(Q(areas=area) | Q(owners__area=area))
+        agreements = agreements.filter(pk__in=matching.values("pk"))
+    if owner.strip():
+        matching = Agreement.objects.filter(owners__name__icontains=owner.strip())
+        agreements = agreements.filter(pk__in=matching.values("pk"))
+    if status:
+        agreements = agreements.filter(status=status)
+    if workshop is not None:
+        agreements = agreements.filter(workshop=workshop)
+    if due_from is not None:
+        agreements = agreements.filter(due_date__gte=due_from)
+    if due_to is not None:
+        agreements = agreements.filter(due_date__lte=due_to)
+    if overdue_only:
+        agreements = agreements.filter(overdue)
+    return (
+        agreements.select_related("workshop")
+        .prefetch_related("areas", "owners__area")
+        .order_by("due_date", "id")
+    )
+
+
+@dataclass(frozen=True)
+class AreaCompletion:
+    area: Area
+    total: int
+    done_on_time: int
+    overdue: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done_on_time / self.total) if self.total else 0
+
+
+def area_completion(
+    *,
+    organisation: Organisation,
+    agreements: QuerySet[Agreement] | None = None,
+    today: datetime.date | None = None,
+) -> list[AreaCompletion]:
+    """Per area of the organisation: how many agreements involve it, how many were done on
+    or before their due date (in the organisation's calendar) and how many are overdue.
+    `agreements` narrows the count (the dashboard passes its filtered list)."""
+    today = today or organisation_today(organisation)
+    if agreements is None:
+        agreements = Agreement.objects.filter(
+            organisation=organisation, outcome=Agreement.Outcome.AGREED
+        )
+    rows = Agreement.areas.through.objects.filter(
+        agreement__in=agreements.values("pk")
+    ).values_list("area_id", "agreement__due_date", "agreement__status", "agreement__done_at")
+    totals: Counter[int] = Counter()
+    on_time: Counter[int] = Counter()
+    overdue: Counter[int] = Counter()
+    zone = organisation.zone
+    for area_id, due_date, status, done_at in rows:
+        totals[area_id] += 1
+        if status == Agreement.Status.DONE:
+            if done_at is not None and timezone.localdate(done_at, zone) <= due_date:
+                on_time[area_id] += 1
+        elif status != Agreement.Status.DISCARDED and due_date < today:
+            overdue[area_id] += 1
+    return [
+        AreaCompletion(
+            area=area,
+            total=totals[area.pk],
+            done_on_time=on_time[area.pk],
+            overdue=overdue[area.pk],
+        )
+        for area in organisation.areas.all()
+    ]
+
+
+# --- the session report (el acta) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attendance:
+    area: Area
+    expected: int
+    joined: int
+
+
+@dataclass(frozen=True)
+class EmotionRow:
+    label: str
+    counts: list[int]
+    total: int
+
+
+@dataclass(frozen=True)
+class EmotionTable:
+    moment: str
+    rows: list[EmotionRow]
+    answered: int
+
+
+@dataclass(frozen=True)
+class BlockContributions:
+    block: Block
+    per_area: list[int]
+    anonymous: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TopContribution:
+    """A most-voted contribution as the report shows it: never who wrote it; the area only
+    when the block was not anonymous."""
+
+    text: str
+    votes: int
+    block_title: str
+    area_name: str
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    area: Area
+    agree: int
+    object: int
+    abstain: int
+
+
+@dataclass
+class AgreementResult:
+    agreement: Agreement
+    consents: list[ConsentRow] = field(default_factory=list)
+
+    @property
+    def consent_totals(self) -> tuple[int, int, int]:
+        return (
+            sum(c.agree for c in self.consents),
+            sum(c.object for c in self.consents),
+            sum(c.abstain for c in self.consents),
+        )
+
+
+@dataclass
+class Report:
+    workshop: Workshop
+    live: LiveSession | None
+    areas: list[Area]
+    attendance: list[Attendance]
+    emotions: list[EmotionTable]
+    blocks: list[BlockContributions]
+    top: list[TopContribution]
+    agreements: list[AgreementResult]
+
+    @property
+    def is_final(self) -> bool:
+        return self.live is not None and self.live.closed_at is not None
+
+    @property
+    def joined(self) -> int:
+        return sum(row.joined for row in self.attendance)
+
+    @property
+    def expected(self) -> int:
+        return sum(row.expected for row in self.attendance)
+
+
+def workshop_report(*, workshop: Workshop) -> Report:
+    """Everything the acta shows, as counts: no participant's name is read except owners'."""
+    live = LiveSession.objects.filter(workshop=workshop).first()
+    expected = {row.area_id: row.expected_people for row in workshop.invited.all()}
+    joined: Counter[int] = Counter()
+    if live is not None:
+        for area_id, n in (
+            live.participants.filter(removed_at__isnull=True)
+            .values("area_id")
+            .annotate(n=Count("id"))
+            .values_list("area_id", "n")
+        ):
+            joined[area_id] += n
+    area_ids = set(expected) | set(joined)
+    areas = [area for area in workshop.organisation.areas.all() if area.pk in area_ids]
+    attendance = [
+        Attendance(area=area, expected=expected.get(area.pk, 0), joined=joined[area.pk])
+        for area in areas
+    ]
+    report = Report(
+        workshop=workshop,
+        live=live,
+        areas=areas,
+        attendance=attendance,
+        emotions=[],
+        blocks=[],
+        top=[],
+        agreements=[],
+    )
+    if live is None:
+        return report
+    report.emotions = _emotions(live, areas)
+    report.blocks = _contributions_per_block(live, workshop, areas)
+    report.top = _top_contributions(live)
+    report.agreements = _agreement_results(workshop, areas)
+    return report
+
+
+def _emotions(live: LiveSession, areas: list[Area]) -> list[EmotionTable]:
+    counts: dict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
+    for moment, area_id, emotion, n in (
+        EmotionCheck.objects.filter(live=live)
+        .values("moment", "area_id", "emotion")
+        .annotate(n=Count("id"))
+        .values_list("moment", "area_id", "emotion", "n")
+    ):
+        counts[moment][(emotion, area_id)] += n
+    tables = []
+    for moment, label in EmotionCheck.Moment.choices:
+        rows = []
+        for emotion, emotion_label in Emotion.choices:
+            per_area = [counts[moment][(emotion, area.pk)] for area in areas]
+            total = sum(n for (e, _a), n in counts[moment].items() if e == emotion)
+            if total:
+                rows.append(EmotionRow(label=str(emotion_label), counts=per_area, total=total))
+        tables.append(
+            EmotionTable(moment=str(label), rows=rows, answered=sum(counts[moment].values()))
+        )
+    return tables
+
+
+def _contributions_per_block(
+    live: LiveSession, workshop: Workshop, areas: list[Area]
+) -> list[BlockContributions]:
+    counts: dict[int, Counter[int | None]] = defaultdict(Counter)
+    for block_id, area_id, anonymous, n in (
+        Contribution.objects.filter(live=live, hidden=False)
+        .values("block_id", "area_id", "anonymous")
+        .annotate(n=Count("id"))
+        .values_list("block_id", "area_id", "anonymous", "n")
+    ):
+        counts[block_id][None if anonymous else area_id] += n
+    result = []
+    for block in workshop.blocks.all():
+        if block.pk not in counts:
+            continue
+        per_block = counts[block.pk]
+        result.append(
+            BlockContributions(
+                block=block,
+                per_area=[per_block[area.pk] for area in areas],
+                anonymous=per_block[None],
+                total=sum(per_block.values()),
+            )
+        )
+    return result
+
+
+def _top_contributions(live: LiveSession) -> list[TopContribution]:
+    rows = (
+        Contribution.objects.filter(live=live, hidden=False)
+        .annotate(votes=Count("dots"))
+        .filter(votes__gt=0)
+        .order_by("-votes", "id")
+        .values_list("text", "votes", "block__title", "area__name", "anonymous")[:TOP_CONTRIBUTIONS]
+    )
+    return [
+        TopContribution(
+            text=text,
+            votes=votes,
+            block_title=block_title,
+            area_name="" if anonymous else (area_name or ""),
+            anonymous=anonymous,
+        )
+        for text, votes, block_title, area_name, anonymous in rows
+    ]
+
+
+def _agreement_results(workshop: Workshop, areas: list[Area]) -> list[AgreementResult]:
+    agreements = list(
+        workshop.agreements.order_by("id")
+        .select_related("principle")
+        .prefetch_related("owners__area", "areas")
+    )
+    versions = {agreement.pk: agreement.version for agreement in agreements}
+    tally: dict[int, Counter[tuple[int, str]]] = defaultdict(Counter)
+    for agreement_id, version, area_id, choice, n in (
+        Consent.objects.filter(agreement__in=agreements)
+        .values("agreement_id", "version", "area_id", "choice")
+        .annotate(n=Count("id"))
+        .values_list("agreement_id", "version", "area_id", "choice", "n")
+    ):
+        if version == versions[agreement_id]:  # only the final wording's consents count
+            tally[agreement_id][(area_id, choice)] += n
+    results = []
+    for agreement in agreements:
+        counts = tally[agreement.pk]
+        results.append(
+            AgreementResult(
+                agreement=agreement,
+                consents=[
+                    ConsentRow(
+                        area=area,
+                        agree=counts[(area.pk, Consent.Choice.AGREE)],
+                        object=counts[(area.pk, Consent.Choice.OBJECT)],
+                        abstain=counts[(area.pk, Consent.Choice.ABSTAIN)],
+                    )
+                    for area in areas
+                ],
+            )
+        )
+    return results

@@ -1,0 +1,321 @@
+"""Pages after the session: the owner's private link, the agreements dashboard and detail,
+the session report (el acta) and the CSV exports.
+
+Who sees what: every member of the organisation (managers and facilitators) reads the
+dashboard, the detail and the acta, and may revoke or renew an owner's link; only managers
+comment. Nobody changes what the room agreed: no page here accepts new content.
+"""
+
+import csv
+import datetime
+from collections.abc import Iterable
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from agreements import selectors, services
+from agreements.access import access_agreement, access_owner, owner_for_token
+from agreements.forms import AgreementFilterForm, CommentForm, OwnerStatusForm
+from agreements.models import Agreement
+from workshops.access import access_workshop, manager_required, member_required
+from workshops.models import Organisation
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+# --- the owner's private link (no account) ---------------------------------------------------
+
+OWNER_VISIBLE_KINDS = ["status", "comment", "record"]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def owner_agreement(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    owner = owner_for_token(token)
+    if owner is None:
+        # Mistyped, revoked or replaced: one message that says nothing about the agreement.
+        return render(request, "agreements/owner_invalid.html", status=404)
+    agreement = owner.agreement
+    form = OwnerStatusForm(request.POST or None, initial={"status": agreement.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.owner_update_status(
+                owner=owner, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+            )
+        except services.AgreementError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Guardado. Gracias por contar cómo va."))
+            return redirect("owner_agreement", token=owner.token)
+    context = {
+        "owner": owner,
+        "agreement": agreement,
+        "owners": agreement.owners.select_related("area"),
+        "updates": agreement.updates.filter(kind__in=OWNER_VISIBLE_KINDS).select_related(
+            "owner", "user"
+        ),
+        "form": form,
+        "overdue": agreement.is_overdue(selectors.organisation_today(agreement.organisation)),
+    }
+    # No member is signed in here: show times in the agreement's organisation's zone.
+    with timezone.override(agreement.organisation.zone):
+        return render(
+            request,
+            "agreements/owner_agreement.html",
+            context,
+            status=400 if form.errors else 200,
+        )
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest) -> tuple[AgreementFilterForm, list[Agreement]]:
+    form = AgreementFilterForm(request.GET or None, organisation=request.organisation)
+    if form.is_bound:
+        form.is_valid()
+    agreements = selectors.agreement_search(
+        organisation=request.organisation, **form.search_kwargs()
+    )
+    return form, agreements
+
+
+@require_GET
+@member_required
+def agreement_list(request: HtmxHttpRequest) -> HttpResponse:
+    form, agreements = _filtered(request)
+    completion = selectors.area_completion(organisation=request.organisation, agreements=agreements)
+    context = {
+        "form": form,
+        "agreements": agreements,
+        "completion": completion,
+        "chart_height": 44 * len(completion) + 8,
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "agreements/agreement_list.html#results", context)
+    return render(request, "agreements/agreement_list.html", context)
+
+
+def _day(value: datetime.date | datetime.datetime | None, organisation: Organisation) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localdate(value, organisation.zone)
+    return value.strftime("%d/%m/%Y")
+
+
+def _cell(value: object) -> str:
+    """A spreadsheet cell that a formula-looking text cannot turn into a formula."""
+    text = str(value)
+    return f"'{text}" if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def _csv(filename: str, header: list[str], rows: Iterable[list[object]]) -> HttpResponse:
+    """UTF-8 with a byte-order mark, so Excel reads Spanish accents correctly."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    return response
+
+
+def _owners_text(agreement: Agreement) -> str:
+    return "; ".join(f"{owner.name} ({owner.area.name})" for owner in agreement.owners.all())
+
+
+def _areas_text(agreement: Agreement) -> str:
+    return ", ".join(area.name for area in agreement.areas.all())
+
+
+@require_GET
+@member_required
+def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
+    organisation = request.organisation
+    _form, agreements = _filtered(request)
+    header = [
+        _("Sesión"),
+        _("Fecha de la sesión"),
+        _("Acuerdo"),
+        _("Problema que resuelve"),
+        _("Indicador de éxito"),
+        _("Áreas"),
+        _("Responsables"),
+        _("Fecha de entrega"),
+        _("Estado"),
+        _("Vencido"),
+        _("Hecho el"),
+        _("Último cambio de estado"),
+    ]
+    rows = (
+        [
+            agreement.workshop.title,
+            _day(agreement.workshop.date, organisation),
+            agreement.text,
+            agreement.problem,
+            agreement.indicator,
+            _areas_text(agreement),
+            _owners_text(agreement),
+            _day(agreement.due_date, organisation),
+            agreement.get_status_display(),
+            _("Sí") if agreement.overdue else _("No"),
+            _day(agreement.done_at, organisation),
+            _day(agreement.status_changed_at, organisation),
+        ]
+        for agreement in agreements
+    )
+    today = selectors.organisation_today(organisation).strftime("%Y-%m-%d")
+    return _csv(f"acuerdos-{today}.csv", header, rows)
+
+
+# --- one agreement ----------------------------------------------------------------------------
+
+
+def _detail(
+    request: HttpRequest, agreement: Agreement, comment_form: CommentForm | None = None
+) -> HttpResponse:
+    context = {
+        "agreement": agreement,
+        "overdue": agreement.is_overdue(selectors.organisation_today(request.organisation)),
+        "versions": agreement.versions.all(),
+        "owners": agreement.owners.select_related("area"),
+        "areas": agreement.areas.all(),
+        "updates": agreement.updates.select_related("owner", "user"),
+        # Only what a source says and, when it was not anonymous, its area: never a name.
+        "sources": agreement.sources.select_related("block", "area").order_by("id"),
+        "comment_form": comment_form or CommentForm(),
+    }
+    return render(
+        request,
+        "agreements/agreement_detail.html",
+        context,
+        status=400 if comment_form is not None and comment_form.errors else 200,
+    )
+
+
+@require_GET
+@member_required
+def agreement_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, access_agreement(request.organisation, pk))
+
+
+@require_POST
+@manager_required
+def agreement_comment(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    agreement = access_agreement(request.organisation, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.manager_comment(
+                agreement=agreement, user=request.user, text=form.cleaned_data["text"]
+            )
+        except services.AgreementError as error:
+            form.add_error("text", error.messages[0])
+        else:
+            messages.success(request, _("Comentario agregado."))
+            return redirect(f"{agreement.get_absolute_url()}#historial")
+    return _detail(request, agreement, form)
+
+
+@require_POST
+@member_required
+def owner_revoke(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpResponse:
+    agreement = access_agreement(request.organisation, pk)
+    owner = access_owner(agreement, owner_pk)
+    if owner.revoked_at is None:
+        services.owner_link_revoke(owner=owner, actor=request.user)
+    messages.success(request, _("El enlace de %(name)s ya no funciona.") % {"name": owner.name})
+    return redirect(agreement)
+
+
+@require_POST
+@member_required
+def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpResponse:
+    agreement = access_agreement(request.organisation, pk)
+    owner = services.owner_link_renew(owner=access_owner(agreement, owner_pk), actor=request.user)
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    if owner.email:
+        owner_id = owner.pk
+        transaction.on_commit(
+            lambda: services.owner_link_email(
+                owner=agreement.owners.get(pk=owner_id), base_url=base_url
+            )
+        )
+        messages.success(
+            request,
+            _("Nuevo enlace para %(name)s, enviado a %(email)s.")
+            % {"name": owner.name, "email": owner.email},
+        )
+    else:
+        messages.success(
+            request,
+            _("Nuevo enlace para %(name)s (sin correo: entrégaselo tú): %(url)s")
+            % {"name": owner.name, "url": base_url + services.owner_link_url(owner)},
+        )
+    return redirect(agreement)
+
+
+# --- the session report (el acta) -------------------------------------------------------------
+
+
+@require_GET
+@member_required
+def workshop_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    workshop = access_workshop(request.organisation, pk)
+    report = selectors.workshop_report(workshop=workshop)
+    return render(request, "agreements/workshop_report.html", {"report": report})
+
+
+@require_GET
+@member_required
+def workshop_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    report = selectors.workshop_report(workshop=workshop)
+    header = [
+        _("Acuerdo"),
+        _("Problema que resuelve"),
+        _("Indicador de éxito"),
+        _("Áreas"),
+        _("Responsables"),
+        _("Fecha de entrega"),
+        _("Resultado en la sesión"),
+        _("Versión"),
+        _("De acuerdo"),
+        _("Objeciones"),
+        _("Abstenciones"),
+        _("Estado"),
+    ]
+    rows = []
+    for result in report.agreements:
+        agreement = result.agreement
+        agree, objections, abstentions = result.consent_totals
+        rows.append(
+            [
+                agreement.text,
+                agreement.problem,
+                agreement.indicator,
+                _areas_text(agreement),
+                _owners_text(agreement),
+                _day(agreement.due_date, organisation),
+                agreement.get_outcome_display(),
+                agreement.version,
+                agree,
+                objections,
+                abstentions,
+                agreement.get_status_display(),
+            ]
+        )
+    return _csv(f"acta-{workshop.date:%Y-%m-%d}-acuerdos.csv", header, rows)
