@@ -1,6 +1,7 @@
 """Anonymity that holds: an anonymous contribution sent through the real websocket cannot be
 traced to its author in any page, websocket frame, database row or log line."""
 
+import asyncio
 import json
 import logging
 
@@ -41,6 +42,19 @@ async def drain(comm, frames: list[str], settle: float = 1.0) -> None:
         output = await comm.receive_output()
         if output["type"] == "websocket.send":
             frames.append(output.get("text") or "")
+
+
+async def receive_until(comm, frames: list[str], needle: str, timeout: float = 15) -> None:
+    """Collect frames until one contains `needle` (a loaded machine may be slow), then drain."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not any(needle in text for text in frames):
+        assert loop.time() < deadline, f"no frame with {needle!r}"
+        if not await comm.receive_nothing(timeout=0.2):
+            output = await comm.receive_output()
+            if output["type"] == "websocket.send":
+                frames.append(output.get("text") or "")
+    await drain(comm, frames, settle=0.5)
 
 
 def block_id(live, slug: str) -> int:
@@ -84,14 +98,14 @@ async def test_an_anonymous_contribution_cannot_be_traced_to_its_author(
         {"type": "contribute", "key": KEYS[0], "text": SIGNED_TEXT, "block": signed_block}
     )
     for name, comm in comms.items():
-        await drain(comm, frames[name])
+        await receive_until(comm, frames[name], SIGNED_TEXT)
     await database_sync_to_async(goto)(live, "unsaid")
     unsaid_block = await database_sync_to_async(block_id)(live, "unsaid")
     await comms["author"].send_json_to(
         {"type": "contribute", "key": KEYS[1], "text": ANONYMOUS_TEXT, "block": unsaid_block}
     )
     for name, comm in comms.items():
-        await drain(comm, frames[name])
+        await receive_until(comm, frames[name], ANONYMOUS_TEXT)
     # The room votes and the results are revealed: one more rendering of the wall.
     await database_sync_to_async(services.voting_set_open)(live=live, open=True)
     anonymous = await database_sync_to_async(Contribution.objects.get)(text=ANONYMOUS_TEXT)
