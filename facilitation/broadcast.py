@@ -62,14 +62,20 @@ def snapshot_frames(live: LiveSession, audience: str, participant: Participant |
     return frames
 
 
-def _send(group: str, text: str) -> None:
+def _group_send(group: str, message: dict) -> None:
+    """Send after commit. A failure is logged, never raised: what was committed stays
+    committed, and screens converge on their next snapshot (reconnect or sequence gap)."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "live.frame", "text": text})
-    except Exception:  # the layer is down: screens converge on their next snapshot
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
         logger.exception("broadcast to %s failed", group)
+
+
+def _send(group: str, text: str) -> None:
+    _group_send(group, {"type": "live.frame", "text": text})
 
 
 def live_changed(live_id: int, audiences: tuple[str, ...] | None = None) -> None:
@@ -86,19 +92,9 @@ def participants_changed(live_id: int, participant_ids: list[int]) -> None:
 
 
 def participant_removed(live_id: int, participant_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(
-        participant_group(participant_id), {"type": "live.end", "code": CLOSE_REMOVED}
-    )
+    _group_send(participant_group(participant_id), {"type": "live.end", "code": CLOSE_REMOVED})
 
 
 def live_closed(live_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     for audience in ("participants", "projector"):
-        async_to_sync(layer.group_send)(
-            group_name(live_id, audience), {"type": "live.end", "code": CLOSE_ENDED}
-        )
+        _group_send(group_name(live_id, audience), {"type": "live.end", "code": CLOSE_ENDED})
