@@ -373,6 +373,8 @@ def workshop_update(
     place: str,
     invited: dict[Area, int],
 ) -> Workshop:
+    if not workshop.is_editable:
+        raise AgendaError(_("La sesión ya está en vivo o cerrada: sus datos no se pueden cambiar."))
     workshop.title = title.strip()
     workshop.purpose = purpose.strip()
     workshop.date = date

@@ -350,17 +350,21 @@ def workshop_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.workshop_update(
-            workshop=workshop,
-            title=data["title"],
-            purpose=data["purpose"],
-            date=data["date"],
-            start_time=data["start_time"],
-            place=data["place"],
-            invited=form.invited(),
-        )
-        messages.success(request, _("Datos de la sesión guardados."))
-        return redirect(workshop)
+        try:
+            services.workshop_update(
+                workshop=workshop,
+                title=data["title"],
+                purpose=data["purpose"],
+                date=data["date"],
+                start_time=data["start_time"],
+                place=data["place"],
+                invited=form.invited(),
+            )
+        except services.AgendaError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Datos de la sesión guardados."))
+            return redirect(workshop)
     return render(request, "workshops/workshop_form.html", {"form": form, "workshop": workshop})
 
 

@@ -787,3 +787,38 @@ def test_builder_edits_are_post_only(workshop, facilitator_client):
     url = reverse("block_remove", args=[workshop.pk, opening.pk])
     assert facilitator_client.get(url).status_code == 405
     assert workshop.blocks.count() == 14
+
+
+def test_ready_session_offers_to_go_live_and_a_live_one_links_to_the_room(
+    workshop, facilitator_client
+):
+    from workshops.services import workshop_set_status
+
+    body = facilitator_client.get(reverse("workshop_builder", args=[workshop.pk])).content
+    assert "Empezar en vivo" not in body.decode()
+    workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
+    body = facilitator_client.get(reverse("workshop_builder", args=[workshop.pk])).content
+    assert "Empezar en vivo" in body.decode()
+    response = facilitator_client.post(reverse("live_start", args=[workshop.pk]))
+    assert response.status_code == 302
+    body = facilitator_client.get(reverse("workshop_builder", args=[workshop.pk])).content
+    assert reverse("control_room", args=[workshop.live.pk]) in body.decode()
+
+
+def test_live_session_details_cannot_be_changed(workshop, facilitator_client, organisation):
+    Workshop.objects.filter(pk=workshop.pk).update(status=Workshop.Status.LIVE)
+    area = organisation.areas.first()
+    response = facilitator_client.post(
+        reverse("workshop_edit", args=[workshop.pk]),
+        {
+            "title": "Otro título",
+            "date": "2026-12-02",
+            "start_time": "09:00",
+            "areas": [a.pk for a in organisation.areas.all()],
+            f"expected_{area.pk}": "3",
+        },
+    )
+    assert response.status_code == 200
+    assert "en vivo o cerrada" in response.content.decode()
+    workshop.refresh_from_db()
+    assert workshop.title != "Otro título"
