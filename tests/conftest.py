@@ -89,3 +89,9 @@ def manager_client(manager) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys run last: Playwright's sync API keeps an event loop running in the
+    main thread for the session, and the async websocket tests need their own."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.fspath))
