@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from agreements.services import consent_submit
 from facilitation import broadcast, services
 from facilitation.access import (
     facilitator_live_for_user,
@@ -197,6 +198,15 @@ class ParticipantConsumer(LiveConsumer):
                     moment=str(data.get("moment") or ""),
                     emotion=str(data.get("emotion") or ""),
                     intensity=_int(data.get("intensity")),
+                )
+            elif kind == "consent":
+                # The participant is the socket's own: a message cannot name another one.
+                await database_sync_to_async(consent_submit)(
+                    participant=self.participant,
+                    agreement_id=_int(data.get("agreement")),
+                    version=_int(data.get("version")),
+                    choice=str(data.get("choice") or ""),
+                    reason=str(data.get("reason") or ""),
                 )
             else:
                 await self.send_error(_("Mensaje no válido."), key or None)

@@ -3,8 +3,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from agreements.services import OwnerInput
+from facilitation.models import Participant
 from facilitation.services import MAX_NAME_CHARS
-from workshops.models import Area
+from workshops.models import Area, Principle
 
 
 class JoinCodeForm(forms.Form):
@@ -42,3 +44,111 @@ class JoinForm(forms.Form):
         if not name:
             raise forms.ValidationError(_("Escribe tu nombre o un alias."))
         return name
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class AgreementForm(forms.Form):
+    """What the room agrees: drafted from a contribution or written, and reworded."""
+
+    text = forms.CharField(
+        label=_("Qué se hará"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    problem = forms.CharField(
+        label=_("Problema que resuelve"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    areas = forms.ModelMultipleChoiceField(
+        label=_("Áreas involucradas"),
+        queryset=Area.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Marca al menos un área involucrada.")},
+    )
+    due_date = forms.DateField(label=_("Fecha de entrega"), widget=DateInput())
+    indicator = forms.CharField(
+        label=_("Indicador de éxito"),
+        required=False,
+        max_length=300,
+        help_text=_("¿Cómo sabremos que funcionó?"),
+    )
+    principle = forms.ModelChoiceField(
+        label=_("Principio que honra (opcional)"),
+        queryset=Principle.objects.all(),
+        required=False,
+        empty_label=_("Ninguno"),
+    )
+
+    def __init__(self, *args: Any, areas: list[Area], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["areas"].queryset = Area.objects.filter(pk__in=[a.pk for a in areas])
+
+
+class OwnerForm(forms.Form):
+    """One owner: a participant present, or a named person with their area."""
+
+    participant = forms.ModelChoiceField(
+        label=_("Participante presente"),
+        queryset=Participant.objects.none(),
+        required=False,
+        empty_label="—",
+    )
+    name = forms.CharField(label=_("Nombre"), max_length=120, required=False)
+    area = forms.ModelChoiceField(
+        label=_("Área"), queryset=Area.objects.none(), required=False, empty_label="—"
+    )
+    email = forms.EmailField(label=_("Correo (opcional)"), required=False)
+
+    def __init__(
+        self, *args: Any, areas: list[Area], participants: list[Participant], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.filter(pk__in=[a.pk for a in areas])
+        self.fields["participant"].queryset = Participant.objects.filter(
+            pk__in=[p.pk for p in participants]
+        ).select_related("area")
+        self.fields["participant"].label_from_instance = lambda p: f"{p.name} · {p.area.name}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        participant, name = data.get("participant"), (data.get("name") or "").strip()
+        if participant is None and not name:
+            if data.get("area") or data.get("email"):
+                raise forms.ValidationError(_("Elige a alguien presente o escribe un nombre."))
+            return data
+        if participant is not None and data.get("area") is None:
+            data["area"] = participant.area
+        if data.get("area") is None:
+            self.add_error("area", _("Indica el área de %(name)s.") % {"name": name})
+        return data
+
+    def owner(self) -> OwnerInput | None:
+        data = self.cleaned_data
+        if not data or (data.get("participant") is None and not data.get("name")):
+            return None
+        return OwnerInput(
+            name=(data.get("name") or "").strip(),
+            area=data["area"],
+            participant=data.get("participant"),
+            email=data.get("email") or "",
+        )
+
+
+class BaseOwnerFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not any(form.owner() for form in self.forms):
+            raise forms.ValidationError(_("Un acuerdo necesita al menos un responsable."))
+
+    def owners(self) -> list[OwnerInput]:
+        return [owner for form in self.forms if (owner := form.owner()) is not None]
+
+
+OwnerFormSet = forms.formset_factory(OwnerForm, formset=BaseOwnerFormSet, extra=3, max_num=8)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
+from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
 from facilitation.models import Contribution, Dot, Emotion, EmotionCheck, LiveSession, Participant
-from workshops.models import Assumption, Block, Principle
+from workshops.models import Area, Assumption, Block, Principle, Workshop
 
 PRESENT_SECONDS = 120
 
@@ -56,6 +57,14 @@ class LiveState:
     timeline: list[PlannedBlock] = field(default_factory=list)
     participants: list[Participant] = field(default_factory=list)
     tables: list[list[Participant]] = field(default_factory=list)
+    # Agreements of this session: the one the room is consenting to (every audience), all of
+    # them with their consent per area (facilitator), the agreed ones (projector).
+    consenting: Agreement | None = None
+    agreements: list["LiveAgreement"] = field(default_factory=list)
+    agreed: list[Agreement] = field(default_factory=list)
+    open_agreements: list["OpenAgreement"] = field(default_factory=list)
+    checkout_missing: bool = False
+    consent_answers: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -169,7 +178,32 @@ def live_state(live: LiveSession, *, audience: str) -> LiveState:
         )
     if audience in {"facilitator", "projector"} and live.table_round:
         state.tables = tables(live)
+    state.consenting = consenting_agreement(live)
+    if audience == "facilitator":
+        state.agreements = live_agreements(live)
+        state.checkout_missing = bool(
+            live.is_open and block and _near_the_end(live, block) and not totals.get("checkout")
+        )
+    if audience == "projector":
+        state.agreed = [
+            a for a in _session_agreements(live) if a.outcome == Agreement.Outcome.AGREED
+        ]
+        if state.consenting is not None:
+            state.consent_answers = Consent.objects.filter(
+                agreement=state.consenting, version=state.consenting.version
+            ).count()
+    if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
+        state.open_agreements = open_agreements(live.workshop)
     return state
+
+
+def _near_the_end(live: LiveSession, block: Block) -> bool:
+    """The agreements block, the check-out or any block after the agreements: time to
+    remind the facilitator of the check-out before closing."""
+    if block.kind.slug in {"agreements", "checkout"}:
+        return True
+    last = live.workshop.blocks.order_by("-position").values_list("pk", flat=True).first()
+    return block.pk == last
 
 
 def timeline(
@@ -219,6 +253,14 @@ class ParticipantMe:
     my_dots: Counter
     checkin: EmotionCheck | None
     checkout: EmotionCheck | None
+    consents: list[Consent] = field(default_factory=list)
+    owned: list[Agreement] = field(default_factory=list)
+
+    @property
+    def consents_attr(self) -> str:
+        """ "7:2:agree,9:1:object": agreement, version and this participant's answer, for the
+        page's script to show "Ya respondiste" against the version on the stage."""
+        return ",".join(f"{c.agreement_id}:{c.version}:{c.choice}" for c in self.consents)
 
     @property
     def my_dots_attr(self) -> str:
@@ -244,6 +286,14 @@ def participant_me(participant: Participant) -> ParticipantMe:
         my_dots=my_dots,
         checkin=checks.get("checkin"),
         checkout=checks.get("checkout"),
+        consents=list(Consent.objects.filter(participant=participant).order_by("id")),
+        owned=list(
+            Agreement.objects.filter(
+                owners__participant=participant, outcome=Agreement.Outcome.AGREED
+            )
+            .distinct()
+            .order_by("id")
+        ),
     )
 
 
@@ -252,3 +302,132 @@ def method_for_phones() -> dict:
         "assumptions": list(Assumption.objects.all()),
         "principles": list(Principle.objects.all()),
     }
+
+
+# --- agreements in the room ----------------------------------------------------------------
+
+OPEN_AGREEMENTS_KIND = "open_agreements"
+TOP_CONTRIBUTIONS = 8
+
+
+@dataclass
+class AreaConsent:
+    area: Area
+    agree: int = 0
+    object: int = 0
+    abstain: int = 0
+
+
+@dataclass
+class LiveAgreement:
+    """An agreement as the control room follows it: consent of the current version per
+    area, the objections with their reasons, the owners still missing, earlier wordings."""
+
+    agreement: Agreement
+    consents: list[AreaConsent]
+    objections: list[Consent]
+    missing_areas: list[Area]
+    earlier: list[AgreementVersion]
+
+    @property
+    def answered(self) -> int:
+        return sum(c.agree + c.object + c.abstain for c in self.consents)
+
+
+def _session_agreements(live: LiveSession) -> list[Agreement]:
+    return list(
+        Agreement.objects.filter(live=live)
+        .select_related("principle")
+        .prefetch_related("owners__area", "areas")
+        .order_by("id")
+    )
+
+
+def consenting_agreement(live: LiveSession) -> Agreement | None:
+    """The agreement every phone is asked to consent to (the first one, if the facilitator
+    put several to consent at once)."""
+    return (
+        Agreement.objects.filter(live=live, outcome=Agreement.Outcome.CONSENT)
+        .select_related("principle")
+        .prefetch_related("owners__area", "areas")
+        .order_by("id")
+        .first()
+    )
+
+
+def live_agreements(live: LiveSession) -> list[LiveAgreement]:
+    agreements = _session_agreements(live)
+    if not agreements:
+        return []
+    invited = [inv.area for inv in live.workshop.invited.select_related("area")]
+    consents = list(
+        Consent.objects.filter(agreement__in=agreements)
+        .select_related("participant", "area")
+        .order_by("id")
+    )
+    versions: dict[int, list[AgreementVersion]] = {}
+    for version in AgreementVersion.objects.filter(agreement__in=agreements).order_by("number"):
+        versions.setdefault(version.agreement_id, []).append(version)
+    result = []
+    for agreement in agreements:
+        current = [
+            c for c in consents if c.agreement_id == agreement.pk and c.version == agreement.version
+        ]
+        per_area = {area.pk: AreaConsent(area) for area in invited}
+        for consent in current:
+            row = per_area.setdefault(consent.area_id, AreaConsent(consent.area))
+            setattr(row, consent.choice, getattr(row, consent.choice) + 1)
+        owned = {owner.area_id for owner in agreement.owners.all()}
+        result.append(
+            LiveAgreement(
+                agreement=agreement,
+                consents=list(per_area.values()),
+                objections=[c for c in current if c.choice == Consent.Choice.OBJECT],
+                missing_areas=[a for a in agreement.areas.all() if a.pk not in owned],
+                earlier=[v for v in versions.get(agreement.pk, []) if v.number < agreement.version],
+            )
+        )
+    return result
+
+
+def top_contributions(live: LiveSession, limit: int = TOP_CONTRIBUTIONS) -> list[Contribution]:
+    """The session's most voted contributions across blocks (ties: the earliest first)."""
+    return list(
+        Contribution.objects.filter(live=live, hidden=False)
+        .select_related("block", "area", "participant")
+        .annotate(votes=Count("dots"))
+        .filter(votes__gt=0)
+        .order_by("-votes", "id")[:limit]
+    )
+
+
+@dataclass
+class OpenAgreement:
+    agreement: Agreement
+    last_update: StatusUpdate | None
+
+
+def open_agreements(workshop: Workshop) -> list[OpenAgreement]:
+    """Agreements of earlier sessions of the organisation, agreed and not yet done or
+    discarded, that involve an area invited to `workshop`: what the room reviews first."""
+    area_ids = list(workshop.invited.values_list("area_id", flat=True))
+    agreements = list(
+        Agreement.objects.filter(
+            organisation_id=workshop.organisation_id,
+            outcome=Agreement.Outcome.AGREED,
+            areas__in=area_ids,
+            workshop__date__lte=workshop.date,
+        )
+        .exclude(workshop=workshop)
+        .exclude(status__in=[Agreement.Status.DONE, Agreement.Status.DISCARDED])
+        .select_related("workshop")
+        .prefetch_related("owners__area")
+        .distinct()
+        .order_by("due_date", "id")
+    )
+    latest: dict[int, StatusUpdate] = {}
+    for update in StatusUpdate.objects.filter(agreement__in=agreements).order_by(
+        "created_at", "id"
+    ):
+        latest[update.agreement_id] = update
+    return [OpenAgreement(a, latest.get(a.pk)) for a in agreements]

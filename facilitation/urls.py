@@ -6,6 +6,12 @@ urlpatterns = [
     path("sesiones/<int:pk>/en-vivo/", views.live_start, name="live_start"),
     path("en-vivo/<int:live_id>/", views.control_room, name="control_room"),
     path("en-vivo/<int:live_id>/proyector/", views.projector, name="projector"),
+    path("en-vivo/<int:live_id>/acuerdos/nuevo/", views.agreement_new, name="agreement_new"),
+    path(
+        "en-vivo/<int:live_id>/acuerdos/<int:agreement_id>/reformular/",
+        views.agreement_reword,
+        name="agreement_reword",
+    ),
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),
     path("p/<str:token>/", views.participant_live, name="participant_live"),

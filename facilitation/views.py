@@ -15,6 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agreements import services as agreement_services
+from agreements.models import Agreement
 from config.throttle import Throttle, client_address
 from facilitation import services
 from facilitation.access import (
@@ -23,9 +25,14 @@ from facilitation.access import (
     participant_from_request,
     remember_participant,
 )
-from facilitation.forms import JoinCodeForm, JoinForm
+from facilitation.forms import AgreementForm, JoinCodeForm, JoinForm, OwnerFormSet
 from facilitation.models import Contribution, Emotion, LiveSession, Participant
-from facilitation.selectors import live_state, method_for_phones, participant_me
+from facilitation.selectors import (
+    live_state,
+    method_for_phones,
+    participant_me,
+    top_contributions,
+)
 from workshops.access import access_workshop, facilitator_required
 from workshops.models import Principle
 
@@ -149,6 +156,16 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
         services.contribution_hide(
             live=live, contribution=contribution, reason=reason, actor=request.user
         )
+    elif action in {"agreement-consent", "agreement-agreed", "agreement-dropped"}:
+        agreement = Agreement.objects.filter(live=live, pk=live_int("agreement")).first()
+        if agreement is None:
+            raise Http404
+        if action == "agreement-consent":
+            agreement_services.agreement_ask_consent(agreement=agreement)
+        else:
+            agreement_services.agreement_record(
+                agreement=agreement, outcome=action.removeprefix("agreement-"), actor=request.user
+            )
     elif action == "remove":
         participant = Participant.objects.filter(live=live, pk=live_int("participant")).first()
         if participant is None:
@@ -179,6 +196,136 @@ def control_action(request: HttpRequest, live_id: int, action: str) -> HttpRespo
     if error:
         messages.error(request, error)
     return redirect("control_room", live_id=live.pk)
+
+
+# --- agreements in the room ----------------------------------------------------------------
+# The draft and reword forms are pages of their own: the control room's #room fragment is
+# replaced by every broadcast, and what the facilitator is typing must never be wiped.
+
+
+def _agreement_forms(
+    request: HttpRequest, live: LiveSession, *, initial: dict, owners: list[dict]
+) -> tuple[AgreementForm, OwnerFormSet]:
+    areas = [invited.area for invited in live.workshop.invited.select_related("area")]
+    participants = list(
+        live.participants.filter(removed_at__isnull=True)
+        .select_related("area")
+        .order_by("area__position", "name")
+    )
+    data = request.POST if request.method == "POST" else None
+    form = AgreementForm(data, areas=areas, initial=initial)
+    formset = OwnerFormSet(
+        data,
+        initial=owners,
+        prefix="owners",
+        form_kwargs={"areas": areas, "participants": participants},
+    )
+    return form, formset
+
+
+def _agreement_fields(form: AgreementForm, formset: OwnerFormSet) -> dict:
+    data = form.cleaned_data
+    return {
+        "text": data["text"],
+        "problem": data["problem"],
+        "due_date": data["due_date"],
+        "areas": list(data["areas"]),
+        "owners": formset.owners(),
+        "indicator": data["indicator"],
+        "principle": data["principle"],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@facilitator_required
+def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
+    """Draft an agreement from a contribution (?desde=<id>) or from scratch."""
+    live = access_live(request.organisation, live_id)
+    source_id = request.POST.get("source") or request.GET.get("desde") or ""
+    source = (
+        Contribution.objects.filter(live=live, hidden=False, pk=source_id).first()
+        if source_id.isdigit()
+        else None
+    )
+    initial: dict = {"due_date": None}
+    if source is not None:
+        initial["problem"] = source.text
+        if source.area_id:
+            initial["areas"] = [source.area_id]
+    form, formset = _agreement_forms(request, live, initial=initial, owners=[])
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            agreement_services.agreement_draft(
+                live=live,
+                sources=[source] if source is not None else [],
+                **_agreement_fields(form, formset),
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Borrador creado. Pídele el consentimiento a la sala."))
+            return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+    return render(
+        request,
+        "facilitation/agreement_form.html",
+        {
+            "live": live,
+            "form": form,
+            "formset": formset,
+            "source": source,
+            "top": top_contributions(live),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@facilitator_required
+def agreement_reword(request: HttpRequest, live_id: int, agreement_id: int) -> HttpResponse:
+    """A new wording: a new version, the room is asked for consent again."""
+    live = access_live(request.organisation, live_id)
+    agreement = Agreement.objects.filter(live=live, pk=agreement_id).first()
+    if agreement is None:
+        raise Http404
+    initial = {
+        "text": agreement.text,
+        "problem": agreement.problem,
+        "areas": list(agreement.areas.values_list("pk", flat=True)),
+        "due_date": agreement.due_date,
+        "indicator": agreement.indicator,
+        "principle": agreement.principle_id,
+    }
+    owners = [
+        {
+            "participant": o.participant_id,
+            "name": "" if o.participant_id else o.name,
+            "area": o.area_id,
+            "email": o.email,
+        }
+        for o in agreement.owners.all()
+    ]
+    form, formset = _agreement_forms(request, live, initial=initial, owners=owners)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            agreement_services.agreement_reword(
+                agreement=agreement, **_agreement_fields(form, formset)
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, _("Nueva versión guardada."))
+            return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+    return render(
+        request,
+        "facilitation/agreement_form.html",
+        {
+            "live": live,
+            "form": form,
+            "formset": formset,
+            "agreement": agreement,
+            "versions": agreement.versions.all(),
+            "missing_areas": agreement_services.missing_owner_areas(agreement),
+        },
+    )
 
 
 # --- participants --------------------------------------------------------------------------
@@ -222,7 +369,16 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
     live = _live_or_404(token)
     participant = participant_from_request(request, live)
     if not live.is_open:
-        return render(request, "facilitation/ended.html", {"live": live, "reason": "closed"})
+        agreed = (
+            Agreement.objects.filter(live=live, outcome=Agreement.Outcome.AGREED)
+            .prefetch_related("owners__area")
+            .order_by("id")
+        )
+        return render(
+            request,
+            "facilitation/ended.html",
+            {"live": live, "reason": "closed", "agreements": agreed},
+        )
     if participant is not None and participant.removed_at is not None:
         return render(request, "facilitation/ended.html", {"live": live, "reason": "removed"})
     if participant is None:

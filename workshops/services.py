@@ -434,10 +434,15 @@ def workshop_set_status(*, workshop: Workshop, status: str) -> Workshop:
 
 
 @transaction.atomic
-def block_add(*, workshop: Workshop, kind: ActivityKind) -> Block:
-    """Append a block of this kind with the method's defaults."""
+def block_add(*, workshop: Workshop, kind: ActivityKind, first: bool = False) -> Block:
+    """Append a block of this kind with the method's defaults (or put it first)."""
     _lock(workshop)
     _check_total(workshop, kind.default_minutes)
+    if first:
+        block = Block.objects.create(workshop=workshop, position=0, **_block_defaults(kind))
+        _renumber(workshop)
+        block.refresh_from_db(fields=["position"])
+        return block
     last = workshop.blocks.order_by("-position").values_list("position", flat=True).first()
     return Block.objects.create(
         workshop=workshop, position=(last or 0) + 1, **_block_defaults(kind)

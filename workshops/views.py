@@ -411,9 +411,22 @@ def _agenda_context(
         "agenda": agenda,
         "rows": rows,
         "kinds": ActivityKind.objects.all(),
+        "open_agreements": _open_agreements_offer(workshop, agenda),
         "error": error,
         "minimum_minutes": MINIMUM_MINUTES,
     }
+
+
+def _open_agreements_offer(workshop: Workshop, agenda: Any) -> int:
+    """How many open agreements of earlier sessions involve the invited areas, when the
+    agenda could still start with their review and does not yet; 0 otherwise."""
+    from facilitation.selectors import OPEN_AGREEMENTS_KIND, open_agreements
+
+    if not workshop.is_editable or any(
+        item.block.kind.slug == OPEN_AGREEMENTS_KIND for item in agenda.scheduled
+    ):
+        return 0
+    return len(open_agreements(workshop))
 
 
 def _agenda_response(request: HtmxHttpRequest, workshop: Workshop, **kwargs: Any) -> HttpResponse:
@@ -456,7 +469,7 @@ def block_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     workshop = access_workshop(request.organisation, pk)
     kind = get_object_or_404(ActivityKind, slug=request.POST.get("kind", ""))
     try:
-        services.block_add(workshop=workshop, kind=kind)
+        services.block_add(workshop=workshop, kind=kind, first=request.POST.get("at") == "start")
     except services.AgendaError as error:
         return _agenda_response(request, workshop, error=_refused(error))
     return _agenda_response(request, workshop)

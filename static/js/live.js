@@ -223,6 +223,7 @@
     });
     save("mine", mine);
     renderMine();
+    syncConsent(); // a refused answer shows the buttons again
     if (!ok && error) showNotice(error);
   }
 
@@ -278,6 +279,19 @@
       }, null);
       var done = form.querySelector("[data-sent]");
       if (done) done.hidden = false;
+    } else if (kind === "consent") {
+      var choice = event.submitter ? event.submitter.value : "";
+      var reason = String(data.get("reason") || "").trim();
+      if (choice === "object" && !reason) {
+        showNotice(form.dataset.reasonMissing || "");
+        form.querySelector("[name=reason]").focus();
+        return;
+      }
+      enqueue({
+        type: "consent", agreement: data.get("agreement"), version: data.get("version"),
+        choice: choice, reason: reason
+      }, null);
+      syncConsent();
     }
   });
 
@@ -333,6 +347,43 @@
       || (!open && stage.dataset.allowsContrib !== "1" && !stage.dataset.emotion);
   }
 
+  /* The consent form follows the agreement on the stage (#agreement-now): hidden once this
+     phone answered the version shown (#me) or while its answer waits in the outbox. */
+  function syncConsent() {
+    var now = document.getElementById("agreement-now");
+    var form = document.getElementById("consent-form");
+    var done = document.getElementById("consent-done");
+    if (!now || !form || !done) return;
+    var id = now.dataset.agreement || "";
+    var version = now.dataset.version || "";
+    if (!id) {
+      form.hidden = true;
+      done.hidden = true;
+      return;
+    }
+    if (form.elements.agreement.value !== id || form.elements.version.value !== version) {
+      form.reset(); // a new agreement or a new wording: answer afresh
+      form.elements.agreement.value = id;
+      form.elements.version.value = version;
+    }
+    var me = document.getElementById("me");
+    var answer = "";
+    (me && me.dataset.consents ? me.dataset.consents.split(",") : []).forEach(function (item) {
+      var parts = item.split(":");
+      if (parts[0] === id && parts[1] === version) answer = parts[2];
+    });
+    var pending = load("outbox").some(function (m) {
+      return m.type === "consent" && String(m.agreement) === id && String(m.version) === version;
+    });
+    if (answer) {
+      done.textContent = done.dataset.answered + " " + (done.dataset[answer] || answer);
+    } else if (pending) {
+      done.textContent = done.dataset.pending;
+    }
+    form.hidden = Boolean(answer || pending);
+    done.hidden = !(answer || pending);
+  }
+
   /* Show this participant's dots next to each contribution (from #me). */
   function syncDots() {
     var me = document.getElementById("me");
@@ -382,6 +433,7 @@
 
   function syncAll() {
     syncCompose();
+    syncConsent();
     renderMine();
     syncDots();
     tick();
