@@ -74,15 +74,24 @@ def _group_send(group: str, message: dict) -> None:
         logger.exception("broadcast to %s failed", group)
 
 
-def _send(group: str, text: str) -> None:
-    _group_send(group, {"type": "live.frame", "text": text})
+def current_seq(live_id: int) -> int | None:
+    return LiveSession.objects.filter(pk=live_id).values_list("seq", flat=True).first()
+
+
+def _send(group: str, text: str, seq: int | None = None) -> None:
+    message: dict[str, object] = {"type": "live.frame", "text": text}
+    if seq is not None:
+        message["seq"] = seq  # the consumer notes what its screen has seen (catch_up)
+    _group_send(group, message)
 
 
 def live_changed(live_id: int, audiences: tuple[str, ...] | None = None) -> None:
     live = LiveSession.objects.get(pk=live_id)
     for audience in audiences or AUDIENCES:
         _send(
-            group_name(live_id, audience), frame(seq=live.seq, html=render_audience(live, audience))
+            group_name(live_id, audience),
+            frame(seq=live.seq, html=render_audience(live, audience)),
+            live.seq,
         )
 
 

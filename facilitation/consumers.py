@@ -14,8 +14,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext as _
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agreements.services import consent_submit
 from facilitation import broadcast, services
@@ -29,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4096
 CLOSE_NOT_ALLOWED = 4001
+# "Try again": the database or Redis failed for a moment. Not 4xxx, so the phone reconnects
+# with backoff and resends what it has not seen acknowledged (autobahn allows only 1000 and
+# 3000-4999 for a server's close).
+CLOSE_RETRY = 3503
+RETRYABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -36,6 +44,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     live: LiveSession | None = None
     participant: Participant | None = None
     groups_joined: list[str]
+    seq_sent: int | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Layer events only forward pre-rendered text: skip the per-message thread hop that
@@ -52,16 +61,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.accept()
         try:
             allowed = await self.authorise()
+            if allowed:
+                for group in self.live_groups():
+                    await self.channel_layer.group_add(group, self.channel_name)
+                    self.groups_joined.append(group)
+                await self.send_snapshot()
         except Exception:
-            logger.exception("live connect failed")
-            allowed = False
+            # The database or Redis is down: not a refusal (4001 would end the phone for
+            # good), a close the client retries after.
+            logger.warning("live connect failed; the client will retry", exc_info=True)
+            await self.close(code=CLOSE_RETRY)
+            return
         if not allowed:
             await self.close(code=CLOSE_NOT_ALLOWED)
-            return
-        for group in self.live_groups():
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
-        await self.send_snapshot()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
@@ -83,8 +95,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         )
         for text in frames:
             await self.send(text_data=text)
+        self.seq_sent = json.loads(frames[0]).get("seq")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        data: object = None
         try:
             if bytes_data is not None or text_data is None:
                 await self.send_error(_("Mensaje no válido."))
@@ -102,7 +116,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 return
             with translation.override(self.language()):
                 await self.handle(data)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, RETRYABLE) and isinstance(data, dict) and data.get("key"):
+                # A write that failed for a moment is not acknowledged; the client resends
+                # what is unacknowledged only after reconnecting, so close with a retry code.
+                logger.warning("live write failed, asking the client to retry: %r", error)
+                await self.close(code=CLOSE_RETRY)
+                return
             # Never let an exception close the socket (1011 would leave a phone offline).
             logger.exception("live message failed")
             await self.send_error(_("No pudimos procesar eso. Inténtalo de nuevo."))
@@ -115,6 +135,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if kind == "ping":
             await self.send(text_data=broadcast.frame(pong=data.get("t")))
             await self.heartbeat()
+            await self.catch_up()
         elif kind == "snapshot":
             await self.send_snapshot()
         else:
@@ -122,6 +143,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def heartbeat(self) -> None:
         return None
+
+    async def catch_up(self) -> None:
+        """On every heartbeat: join the groups again (a restarted Redis forgot them while
+        this socket stayed open) and send a snapshot if a broadcast never arrived (the
+        layer delivers at most once), so a screen converges within one heartbeat."""
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        assert self.live is not None
+        seq = await database_sync_to_async(broadcast.current_seq)(self.live.pk)
+        if self.seq_sent is not None and seq is not None and seq > self.seq_sent:
+            await self.send_snapshot()
 
     async def send_error(self, message: str, key: str | None = None) -> None:
         if key:
@@ -131,6 +163,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def live_frame(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])
+        seq = event.get("seq")
+        if seq is not None and (self.seq_sent is None or seq > self.seq_sent):
+            self.seq_sent = seq
 
     async def live_end(self, event: dict[str, Any]) -> None:
         await self.send(text_data=broadcast.frame(end=event["code"]))

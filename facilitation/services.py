@@ -71,13 +71,15 @@ def _changed(live: LiveSession) -> None:
     commits (every screen sees consecutive numbers, so a gap means a lost frame)."""
     LiveSession.objects.filter(pk=live.pk).update(seq=F("seq") + 1)
     live_id = live.pk
-    transaction.on_commit(lambda: broadcast.live_changed(live_id))
+    # robust: a broadcast that fails after commit (the database or Redis went away) is logged
+    # and must not turn a committed write into an error; screens catch up on the heartbeat.
+    transaction.on_commit(lambda: broadcast.live_changed(live_id), robust=True)
 
 
 def _personal(participant_ids: Iterable[int], live: LiveSession) -> None:
     ids = list(participant_ids)
     live_id = live.pk
-    transaction.on_commit(lambda: broadcast.participants_changed(live_id, ids))
+    transaction.on_commit(lambda: broadcast.participants_changed(live_id, ids), robust=True)
 
 
 def _locked(live: LiveSession) -> LiveSession:

@@ -1,10 +1,14 @@
 """Real server processes for tests: daphne against the pytest test database, and a throwaway
-Redis. Shared by the browser harness and the two-process test."""
+Redis. Shared by the browser harness, the two-process test and the fault tests (which also start
+a throwaway PostgreSQL)."""
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO
@@ -82,3 +86,64 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster of a test's own on `port` (never the machine's 5432):
+    initdb into a temporary folder, trust authentication on loopback, no fsync. Run as the
+    'postgres' user when the tests run as root (PostgreSQL refuses root)."""
+
+    def __init__(self, port: int) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+        if not bins:
+            raise RuntimeError("PostgreSQL's server binaries are not installed")
+        self.bin = bins[-1]
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="puente-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-N")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.prefix, str(self.bin / tool), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            cwd=self.dir,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
