@@ -178,6 +178,19 @@ class QuestionForm(forms.Form):
             raise forms.ValidationError(_("La pregunta es demasiado corta."))
         return text
 
+    def service_fields(self) -> dict[str, Any]:
+        """The cleaned data as question_create / question_update take it."""
+        data = self.cleaned_data
+        return {
+            "text": data["text"],
+            "phase": data["phase"],
+            "area_slugs": data["areas"],
+            "principles": list(data["principles"]),
+            "tone": data["tone"],
+            "theme": data["theme"],
+            "intent": data["intent"],
+        }
+
     @classmethod
     def initial_for(cls, question: Question) -> dict[str, Any]:
         return {

@@ -96,17 +96,8 @@ def question_create(request: HtmxHttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = QuestionForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         question = services.question_create(
-            organisation=organisation,
-            created_by=request.user,
-            text=data["text"],
-            phase=data["phase"],
-            area_slugs=data["areas"],
-            principles=list(data["principles"]),
-            tone=data["tone"],
-            theme=data["theme"],
-            intent=data["intent"],
+            organisation=organisation, created_by=request.user, **form.service_fields()
         )
         messages.success(request, _("Pregunta guardada en el banco de tu organización."))
         return redirect("question_detail", pk=question.pk)
@@ -124,17 +115,7 @@ def question_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         initial=QuestionForm.initial_for(question),
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.question_update(
-            question=question,
-            text=data["text"],
-            phase=data["phase"],
-            area_slugs=data["areas"],
-            principles=list(data["principles"]),
-            tone=data["tone"],
-            theme=data["theme"],
-            intent=data["intent"],
-        )
+        services.question_update(question=question, **form.service_fields())
         messages.success(request, _("Pregunta actualizada."))
         return redirect("question_detail", pk=question.pk)
     return render(request, "workshops/question_form.html", {"form": form, "question": question})
