@@ -558,6 +558,10 @@ async def test_a_phone_that_never_reads(stack, servers, phones_stopped):
         f" {statistics.median(baseline) * 1000:.1f} ms without it (ratio {ratio:.2f})"
     )
     assert rss_after - rss_before < 50 * 1024
-    assert ratio <= 1.2
+    # The slow reader must not hold the others back. The 1.2x figure is a number for
+    # the benchmark (DEVELOPERS.md: numbers are measured by `make bench`, never by a timed
+    # test); on this shared 2-core machine the median ratio was 1.00-1.27 across runs, so the
+    # test only guards against a real stall, which shows as several times the baseline.
+    assert ratio <= 2.0
     await assert_converged(phones, port, others)
     await stop_phones(phones)
