@@ -90,6 +90,13 @@
       return;
     }
     this.send(JSON.stringify({ type: "ping", t: Date.now() }));
+    // The control room's presence counts decay by time-to-live, without any broadcast:
+    // refresh its snapshot every third beat (30 s).
+    var el = root();
+    this.beats = (this.beats || 0) + 1;
+    if (el && el.dataset.live.indexOf("room-") === 0 && this.beats % 3 === 0) {
+      this.send(JSON.stringify({ type: "snapshot" }));
+    }
   };
   LiveSocket.prototype.probe = function () {
     // After the screen wakes up: an answer within 5 s, or the socket is treated as dead.
