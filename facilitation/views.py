@@ -236,6 +236,24 @@ def _agreement_fields(form: AgreementForm, formset: OwnerFormSet) -> dict:
     }
 
 
+def _save_agreement(
+    request: HttpRequest,
+    live: LiveSession,
+    form: AgreementForm,
+    save: Callable[[], object],
+    success: str,
+) -> HttpResponse | None:
+    """Run the service; on success redirect to the room's agreements, on a refusal put the
+    Spanish message on the form and return None so the page re-renders."""
+    try:
+        save()
+    except ValidationError as error:
+        form.add_error(None, error.messages[0])
+        return None
+    messages.success(request, success)
+    return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+
+
 @require_http_methods(["GET", "POST"])
 @facilitator_required
 def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
@@ -254,17 +272,19 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
             initial["areas"] = [source.area_id]
     form, formset = _agreement_forms(request, live, initial=initial, owners=[])
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            agreement_services.agreement_draft(
+        saved = _save_agreement(
+            request,
+            live,
+            form,
+            lambda: agreement_services.agreement_draft(
                 live=live,
                 sources=[source] if source is not None else [],
                 **_agreement_fields(form, formset),
-            )
-        except ValidationError as error:
-            form.add_error(None, error.messages[0])
-        else:
-            messages.success(request, _("Borrador creado. Pídele el consentimiento a la sala."))
-            return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+            ),
+            _("Borrador creado. Pídele el consentimiento a la sala."),
+        )
+        if saved is not None:
+            return saved
     return render(
         request,
         "facilitation/agreement_form.html",
@@ -305,15 +325,17 @@ def agreement_reword(request: HttpRequest, live_id: int, agreement_id: int) -> H
     ]
     form, formset = _agreement_forms(request, live, initial=initial, owners=owners)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        try:
-            agreement_services.agreement_reword(
+        saved = _save_agreement(
+            request,
+            live,
+            form,
+            lambda: agreement_services.agreement_reword(
                 agreement=agreement, **_agreement_fields(form, formset)
-            )
-        except ValidationError as error:
-            form.add_error(None, error.messages[0])
-        else:
-            messages.success(request, _("Nueva versión guardada."))
-            return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+            ),
+            _("Nueva versión guardada."),
+        )
+        if saved is not None:
+            return saved
     return render(
         request,
         "facilitation/agreement_form.html",
