@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -18,6 +19,12 @@ def access_live(organisation: Organisation, pk: int | str) -> LiveSession:
         workshop__organisation=organisation,
         pk=pk,
     )
+
+
+def access_in_live[M: Model](model: type[M], live: LiveSession, pk: int | str) -> M:
+    """A contribution, participant or agreement of this live session; anything else, or a
+    malformed id, answers 404."""
+    return get_object_or_404(model, live=live, pk=pk)
 
 
 def facilitator_live_for_user(

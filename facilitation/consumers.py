@@ -196,10 +196,7 @@ class ParticipantConsumer(LiveConsumer):
 
     async def heartbeat(self) -> None:
         assert self.participant is not None
-        written = await database_sync_to_async(services.participant_seen)(
-            participant=self.participant
-        )
-        del written
+        await database_sync_to_async(services.participant_seen)(participant=self.participant)
 
     async def handle(self, data: dict[str, Any]) -> None:
         kind = data.get("type")

@@ -20,6 +20,7 @@ from agreements.models import Agreement
 from config.throttle import Throttle, client_address
 from facilitation import services
 from facilitation.access import (
+    access_in_live,
     access_live,
     live_for_token,
     participant_from_request,
@@ -149,17 +150,13 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
             raise services.LiveError(_("Ese principio no existe."))
         services.principle_push(live=live, principle=principle)
     elif action == "hide":
-        contribution = Contribution.objects.filter(live=live, pk=live_int("contribution")).first()
-        if contribution is None:
-            raise Http404
+        contribution = access_in_live(Contribution, live, live_int("contribution"))
         reason = request.headers.get("HX-Prompt") or post.get("reason", "")
         services.contribution_hide(
             live=live, contribution=contribution, reason=reason, actor=request.user
         )
     elif action in {"agreement-consent", "agreement-agreed", "agreement-dropped"}:
-        agreement = Agreement.objects.filter(live=live, pk=live_int("agreement")).first()
-        if agreement is None:
-            raise Http404
+        agreement = access_in_live(Agreement, live, live_int("agreement"))
         if action == "agreement-consent":
             agreement_services.agreement_ask_consent(agreement=agreement)
         else:
@@ -167,9 +164,7 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
                 agreement=agreement, outcome=action.removeprefix("agreement-"), actor=request.user
             )
     elif action == "remove":
-        participant = Participant.objects.filter(live=live, pk=live_int("participant")).first()
-        if participant is None:
-            raise Http404
+        participant = access_in_live(Participant, live, live_int("participant"))
         services.participant_remove(
             live=live,
             participant=participant,
@@ -303,9 +298,7 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
 def agreement_reword(request: HttpRequest, live_id: int, agreement_id: int) -> HttpResponse:
     """A new wording: a new version, the room is asked for consent again."""
     live = access_live(request.organisation, live_id)
-    agreement = Agreement.objects.filter(live=live, pk=agreement_id).first()
-    if agreement is None:
-        raise Http404
+    agreement = access_in_live(Agreement, live, agreement_id)
     initial = {
         "text": agreement.text,
         "problem": agreement.problem,

@@ -6,7 +6,6 @@ from zoneinfo import available_timezones
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -202,10 +201,6 @@ class QuestionForm(forms.Form):
             "theme": question.theme,
             "intent": question.intent,
         }
-
-
-def request_language_form_context(request: HttpRequest) -> dict[str, Any]:
-    return {"languages": settings.LANGUAGES}
 
 
 class ChecklistItemForm(forms.Form):
