@@ -61,7 +61,15 @@ def database_from_url(url: str) -> dict:
     """DATABASE_URL → Django DATABASES entry (postgresql:// or sqlite:///path)."""
     parts = urlsplit(url)
     if parts.scheme in {"postgres", "postgresql"}:
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        options: dict[str, object] = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        # DB_POOL_SIZE > 0: psycopg's connection pool, up to that many connections per
+        # process, shared by all its threads (daphne runs each request and socket query in a
+        # thread; without a pool each thread may hold its own connection). Recommended for
+        # several processes (docs/deploy.md): processes x size must stay under PostgreSQL's
+        # max_connections.
+        pool_size = env_int("DB_POOL_SIZE", 0)
+        if pool_size > 0:
+            options["pool"] = {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
@@ -69,7 +77,7 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_MAX_AGE": 0 if pool_size > 0 else env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
             # One test database per test run (two runs at once on one machine stay apart).

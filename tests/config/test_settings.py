@@ -71,6 +71,38 @@ def test_postgres_url_is_parsed_with_health_checks():
     assert db["OPTIONS"] == {"sslmode": "require"}
 
 
+def test_pool_size_turns_on_psycopg_pool_without_persistent_connections(monkeypatch):
+    monkeypatch.delenv("DB_POOL_SIZE", raising=False)
+    monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
+    plain = database_from_url("postgresql://ana@db.local/puente")
+    assert "pool" not in plain["OPTIONS"]
+    assert plain["CONN_MAX_AGE"] == 60
+    monkeypatch.setenv("DB_POOL_SIZE", "8")
+    pooled = database_from_url("postgresql://ana@db.local/puente?sslmode=require")
+    assert pooled["OPTIONS"] == {
+        "sslmode": "require",
+        "pool": {"min_size": 2, "max_size": 8, "timeout": 10},
+    }
+    assert pooled["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    monkeypatch.setenv("DB_POOL_SIZE", "ocho")
+    with pytest.raises(ImproperlyConfigured, match="DB_POOL_SIZE must be a whole number"):
+        database_from_url("postgresql://ana@db.local/puente")
+
+
+def test_the_example_production_environment_passes_the_deploy_check(tmp_path):
+    """docs/deploy.md promises it: deploy/puente.env.example, with a secret filled in."""
+    env = {}
+    for line in (ROOT / "deploy" / "puente.env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip().strip('"')
+    assert env["HTTPS"] == "1" and env["DATABASE_URL"].startswith("postgresql://")
+    env["SECRET_KEY"] = "k" * 20 + "-a-long-random-secret-for-production-only-0123456789"
+    env["PUENTE_VAR_DIR"] = str(tmp_path)  # not /var/lib/puente on a test machine
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_sqlite_runs_in_wal_mode_with_immediate_transactions(settings):
     db = database_from_url("sqlite:////tmp/x.sqlite3")
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
