@@ -1,10 +1,12 @@
 """The one place that knows the live groups and renders what they receive.
 
 Each change is rendered once per audience (participants, facilitator, projector), never once
-per recipient; what is personal to one participant goes to that participant's own group.
-Called after commit (see services._changed); the channel layer delivers at most once, so
-every message carries the session's sequence number and a client that sees a gap asks for a
-snapshot.
+per recipient, and changes close together are coalesced into one render (fanout); what is
+personal to one participant goes to that participant's own group. Called after commit (see
+services._changed). Every audience frame is a whole fragment carrying the session's sequence
+number: a client shows the newest and ignores older ones; the layer delivers at most once, so
+each socket compares its last number with the database's on every heartbeat and sends a
+snapshot when it fell behind.
 """
 
 import json
@@ -12,8 +14,10 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from facilitation import fanout
 from facilitation.models import LiveSession, Participant
 
 logger = logging.getLogger(__name__)
@@ -26,6 +30,7 @@ TEMPLATES = {
 }
 CLOSE_REMOVED = 4003
 CLOSE_ENDED = 4004
+CLAIM_SECONDS = 120
 
 
 def group_name(live_id: int, audience: str) -> str:
@@ -64,7 +69,7 @@ def snapshot_frames(live: LiveSession, audience: str, participant: Participant |
 
 def _group_send(group: str, message: dict) -> None:
     """Send after commit. A failure is logged, never raised: what was committed stays
-    committed, and screens converge on their next snapshot (reconnect or sequence gap)."""
+    committed, and screens converge on their next snapshot (reconnect or heartbeat)."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -78,26 +83,49 @@ def current_seq(live_id: int) -> int | None:
     return LiveSession.objects.filter(pk=live_id).values_list("seq", flat=True).first()
 
 
-def _send(group: str, text: str, seq: int | None = None) -> None:
-    message: dict[str, object] = {"type": "live.frame", "text": text}
-    if seq is not None:
-        message["seq"] = seq  # the consumer notes what its screen has seen (catch_up)
-    _group_send(group, message)
+def _claim(live: LiveSession, audience: str) -> bool:
+    """The first process to claim a (session, audience, seq) sends it; the others skip it.
+    The key carries the session's random token: a test database may reuse an id. If the
+    cache is down, send anyway: a repeated number is ignored by the client."""
+    key = f"live-sent:{live.pk}:{live.qr_token[:16]}:{audience}:{live.seq}"
+    try:
+        return bool(cache.add(key, 1, CLAIM_SECONDS))
+    except Exception:
+        logger.warning("could not claim a broadcast; sending it anyway", exc_info=True)
+        return True
 
 
-def live_changed(live_id: int, audiences: tuple[str, ...] | None = None) -> None:
-    live = LiveSession.objects.get(pk=live_id)
-    for audience in audiences or AUDIENCES:
-        _send(
-            group_name(live_id, audience),
-            frame(seq=live.seq, html=render_audience(live, audience)),
-            live.seq,
-        )
+def live_message(live_id: int, audience: str) -> tuple[str, dict[str, object]] | None:
+    """The layer message that brings one audience's screens to the session's present state
+    (one render, for the hubs of the processes; see fanout), or None if another flush
+    already sent this state."""
+    # The number is read before the render reads the state: a frame may show more than its
+    # number says (a later frame then repeats it), never less.
+    live = LiveSession.objects.filter(pk=live_id).first()
+    if live is None or not _claim(live, audience):
+        return None
+    group = group_name(live_id, audience)
+    text = frame(seq=live.seq, html=render_audience(live, audience))
+    return group, {"type": "live.frame", "group": group, "text": text, "seq": live.seq}
+
+
+def live_changed(live_id: int) -> None:
+    """After commit: bring every screen of the session up to date, coalesced on the event
+    loop when one serves this process (fanout.hub), at once otherwise."""
+    if fanout.hub.changed(live_id):
+        return
+    for audience in AUDIENCES:
+        found = live_message(live_id, audience)
+        if found is not None:
+            _group_send(*found)
 
 
 def participants_changed(live_id: int, participant_ids: list[int]) -> None:
     for participant in Participant.objects.filter(pk__in=participant_ids, live_id=live_id):
-        _send(participant_group(participant.pk), frame(html=render_me(participant)))
+        _group_send(
+            participant_group(participant.pk),
+            {"type": "live.frame", "text": frame(html=render_me(participant))},
+        )
 
 
 def participant_removed(live_id: int, participant_id: int) -> None:
@@ -106,4 +134,5 @@ def participant_removed(live_id: int, participant_id: int) -> None:
 
 def live_closed(live_id: int) -> None:
     for audience in ("participants", "projector"):
-        _group_send(group_name(live_id, audience), {"type": "live.end", "code": CLOSE_ENDED})
+        group = group_name(live_id, audience)
+        _group_send(group, {"type": "live.end", "group": group, "code": CLOSE_ENDED})

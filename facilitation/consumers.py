@@ -7,11 +7,11 @@ frame and the socket stays open; no exception escapes (it would close with 1011)
 deliberate end closes, with a 4xxx code the client does not reconnect after.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
@@ -21,11 +21,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from agreements.services import consent_submit
-from facilitation import broadcast, services
+from facilitation import broadcast, fanout, services
 from facilitation.access import (
     facilitator_live_for_user,
     participant_for_session,
 )
+from facilitation.fanout import in_thread
 from facilitation.models import LiveSession, Participant
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ CLOSE_NOT_ALLOWED = 4001
 # with backoff and resends what it has not seen acknowledged (autobahn allows only 1000 and
 # 3000-4999 for a server's close).
 CLOSE_RETRY = 3503
+# A heartbeat that finds the screen behind waits this long for the coalesced broadcast.
+CATCH_UP_GRACE = 2.0
 RETRYABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -45,6 +48,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     participant: Participant | None = None
     groups_joined: list[str]
     seq_sent: int | None = None
+    closing = False
+    catching_up: asyncio.Future[None] | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Layer events only forward pre-rendered text: skip the per-message thread hop that
@@ -62,7 +67,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         try:
             allowed = await self.authorise()
             if allowed:
-                for group in self.live_groups():
+                # The audience's group through this process's hub (one layer message per
+                # process per broadcast); personal groups on this socket's own channel.
+                await fanout.hub.join(self.audience_group(), self)
+                for group in self.personal_groups():
                     await self.channel_layer.group_add(group, self.channel_name)
                     self.groups_joined.append(group)
                 await self.send_snapshot()
@@ -76,6 +84,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_ALLOWED)
 
     async def disconnect(self, code: int) -> None:
+        self.closing = True
+        if self.catching_up is not None:
+            self.catching_up.cancel()
+        if self.live is not None:
+            try:
+                await fanout.hub.leave(self.audience_group(), self)
+            except Exception:  # the layer is down; group_expiry cleans up
+                logger.warning("hub leave failed for %s", self.audience_group())
         for group in getattr(self, "groups_joined", []):
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -85,12 +101,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def authorise(self) -> bool:
         raise NotImplementedError
 
-    def live_groups(self) -> list[str]:
+    def audience_group(self) -> str:
         assert self.live is not None
-        return [broadcast.group_name(self.live.pk, self.audience)]
+        return broadcast.group_name(self.live.pk, self.audience)
+
+    def personal_groups(self) -> list[str]:
+        return []
 
     async def send_snapshot(self) -> None:
-        frames = await database_sync_to_async(broadcast.snapshot_frames)(
+        frames = await in_thread(broadcast.snapshot_frames)(
             self.live, self.audience, self.participant
         )
         for text in frames:
@@ -145,15 +164,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return None
 
     async def catch_up(self) -> None:
-        """On every heartbeat: join the groups again (a restarted Redis forgot them while
-        this socket stayed open) and send a snapshot if a broadcast never arrived (the
-        layer delivers at most once), so a screen converges within one heartbeat."""
+        """On every heartbeat: join the personal groups again (a restarted Redis forgot them
+        while this socket stayed open; the hub does the same for the audience's group) and
+        send a snapshot if a broadcast never arrived (the layer delivers at most once), so a
+        screen converges within one heartbeat. A change may simply be on its way (broadcasts
+        are coalesced): the snapshot goes only if it is still missing CATCH_UP_GRACE later,
+        so a busy room's heartbeats do not turn into a render each."""
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         assert self.live is not None
-        seq = await database_sync_to_async(broadcast.current_seq)(self.live.pk)
+        seq = await in_thread(broadcast.current_seq)(self.live.pk)
         if self.seq_sent is not None and seq is not None and seq > self.seq_sent:
-            await self.send_snapshot()
+            if self.catching_up is None or self.catching_up.done():
+                self.catching_up = asyncio.ensure_future(self.snapshot_if_behind(seq))
+
+    async def snapshot_if_behind(self, seq: int) -> None:
+        try:
+            await asyncio.sleep(CATCH_UP_GRACE)
+            if not self.closing and self.seq_sent is not None and self.seq_sent < seq:
+                await self.send_snapshot()
+        except Exception:  # the next heartbeat tries again
+            logger.warning("catch-up snapshot failed", exc_info=True)
 
     async def send_error(self, message: str, key: str | None = None) -> None:
         if key:
@@ -168,6 +199,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.seq_sent = seq
 
     async def live_end(self, event: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        self.closing = True
         await self.send(text_data=broadcast.frame(end=event["code"]))
         await self.close(code=event["code"])
 
@@ -177,17 +211,15 @@ class ParticipantConsumer(LiveConsumer):
 
     async def authorise(self) -> bool:
         token = self.scope["url_route"]["kwargs"]["token"]
-        found = await database_sync_to_async(participant_for_session)(
-            token, self.scope.get("session")
-        )
+        found = await in_thread(participant_for_session)(token, self.scope.get("session"))
         if found is None:
             return False
         self.live, self.participant = found
         return True
 
-    def live_groups(self) -> list[str]:
+    def personal_groups(self) -> list[str]:
         assert self.participant is not None
-        return [*super().live_groups(), broadcast.participant_group(self.participant.pk)]
+        return [broadcast.participant_group(self.participant.pk)]
 
     async def send_snapshot(self) -> None:
         # Connecting is a sign of life: presence counts the phone from now on.
@@ -196,7 +228,7 @@ class ParticipantConsumer(LiveConsumer):
 
     async def heartbeat(self) -> None:
         assert self.participant is not None
-        await database_sync_to_async(services.participant_seen)(participant=self.participant)
+        await in_thread(services.participant_seen)(participant=self.participant)
 
     async def handle(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
@@ -206,7 +238,7 @@ class ParticipantConsumer(LiveConsumer):
         key = str(data.get("key") or "")[:100]
         try:
             if kind == "contribute":
-                await database_sync_to_async(services.contribution_submit)(
+                await in_thread(services.contribution_submit)(
                     participant=self.participant,
                     key=key,
                     text=str(data.get("text") or ""),
@@ -214,18 +246,18 @@ class ParticipantConsumer(LiveConsumer):
                 )
             elif kind == "dot":
                 if data.get("action") == "remove":
-                    await database_sync_to_async(services.dot_remove)(
+                    await in_thread(services.dot_remove)(
                         participant=self.participant,
                         contribution_id=_int(data.get("contribution")),
                     )
                 else:
-                    await database_sync_to_async(services.dot_place)(
+                    await in_thread(services.dot_place)(
                         participant=self.participant,
                         key=key,
                         contribution_id=_int(data.get("contribution")),
                     )
             elif kind == "emotion":
-                await database_sync_to_async(services.emotion_submit)(
+                await in_thread(services.emotion_submit)(
                     participant=self.participant,
                     moment=str(data.get("moment") or ""),
                     emotion=str(data.get("emotion") or ""),
@@ -233,7 +265,7 @@ class ParticipantConsumer(LiveConsumer):
                 )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.
-                await database_sync_to_async(consent_submit)(
+                await in_thread(consent_submit)(
                     participant=self.participant,
                     agreement_id=_int(data.get("agreement")),
                     version=_int(data.get("version")),
@@ -259,9 +291,7 @@ class FacilitatorConsumer(LiveConsumer):
 
     async def authorise(self) -> bool:
         live_id = self.scope["url_route"]["kwargs"]["live_id"]
-        self.live = await database_sync_to_async(facilitator_live_for_user)(
-            self.scope.get("user"), live_id
-        )
+        self.live = await in_thread(facilitator_live_for_user)(self.scope.get("user"), live_id)
         return self.live is not None
 
 

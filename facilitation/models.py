@@ -36,7 +36,7 @@ class LiveSession(models.Model):
         Principle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     table_round = models.PositiveSmallIntegerField(default=0)
-    # Bumped on every change that is broadcast; a client that sees a gap asks for a snapshot.
+    # Bumped on every change that is broadcast; frames carry it, clients drop older ones.
     seq = models.PositiveBigIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

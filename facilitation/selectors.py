@@ -107,6 +107,58 @@ def live_state(live: LiveSession, *, audience: str) -> LiveState:
         if live.results_revealed:
             wall = wall_by_votes
 
+    presence: list[AreaPresence] = []
+    emotions: dict[str, list[EmotionBar]] = {}
+    totals: dict[str, int] = {}
+    if audience != "participants":  # phones show neither; they are rendered most often
+        presence, emotions, totals = _room_figures(live, block, now)
+
+    state = LiveState(
+        live=live,
+        block=block,
+        questions=questions,
+        remaining_seconds=remaining,
+        running=live.timer_running_since is not None,
+        server_now_ms=int(now.timestamp() * 1000),
+        wall=wall,
+        hidden_count=hidden_count,
+        presence=presence,
+        emotions=emotions,
+        emotion_totals=totals,
+        principle=live.pushed_principle,
+    )
+    if audience == "facilitator":
+        state.timeline = timeline(live, block, remaining, now)
+        state.participants = list(
+            Participant.objects.filter(live=live)
+            .select_related("area")
+            .order_by("area__position", "name")
+        )
+    if audience in {"facilitator", "projector"} and live.table_round:
+        state.tables = tables(live)
+    state.consenting = consenting_agreement(live)
+    if audience == "facilitator":
+        state.agreements = live_agreements(live)
+        state.checkout_missing = bool(
+            live.is_open and block and _near_the_end(live, block) and not totals.get("checkout")
+        )
+    if audience == "projector":
+        state.agreed = [
+            a for a in _session_agreements(live) if a.outcome == Agreement.Outcome.AGREED
+        ]
+        if state.consenting is not None:
+            state.consent_answers = Consent.objects.filter(
+                agreement=state.consenting, version=state.consenting.version
+            ).count()
+    if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
+        state.open_agreements = open_agreements(live.workshop)
+    return state
+
+
+def _room_figures(
+    live: LiveSession, block: Block | None, now: datetime.datetime
+) -> tuple[list[AreaPresence], dict[str, list[EmotionBar]], dict[str, int]]:
+    """Presence and balance of voices by area, and the emotion charts (room and screen)."""
     since = now - datetime.timedelta(seconds=PRESENT_SECONDS)
     invited = list(live.workshop.invited.select_related("area"))
     counts = {
@@ -154,47 +206,7 @@ def live_state(live: LiveSession, *, audience: str) -> LiveState:
             ),
             key=lambda bar: -bar.count,
         )
-
-    state = LiveState(
-        live=live,
-        block=block,
-        questions=questions,
-        remaining_seconds=remaining,
-        running=live.timer_running_since is not None,
-        server_now_ms=int(now.timestamp() * 1000),
-        wall=wall,
-        hidden_count=hidden_count,
-        presence=presence,
-        emotions=emotions,
-        emotion_totals=totals,
-        principle=live.pushed_principle,
-    )
-    if audience == "facilitator":
-        state.timeline = timeline(live, block, remaining, now)
-        state.participants = list(
-            Participant.objects.filter(live=live)
-            .select_related("area")
-            .order_by("area__position", "name")
-        )
-    if audience in {"facilitator", "projector"} and live.table_round:
-        state.tables = tables(live)
-    state.consenting = consenting_agreement(live)
-    if audience == "facilitator":
-        state.agreements = live_agreements(live)
-        state.checkout_missing = bool(
-            live.is_open and block and _near_the_end(live, block) and not totals.get("checkout")
-        )
-    if audience == "projector":
-        state.agreed = [
-            a for a in _session_agreements(live) if a.outcome == Agreement.Outcome.AGREED
-        ]
-        if state.consenting is not None:
-            state.consent_answers = Consent.objects.filter(
-                agreement=state.consenting, version=state.consenting.version
-            ).count()
-    if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
-        state.open_agreements = open_agreements(live.workshop)
-    return state
+    return presence, emotions, totals
 
 
 def _near_the_end(live: LiveSession, block: Block) -> bool:

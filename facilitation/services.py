@@ -68,7 +68,8 @@ def clean_text(value: str, limit: int) -> str:
 
 def _changed(live: LiveSession) -> None:
     """Bump the session's sequence and broadcast to every audience once the transaction
-    commits (every screen sees consecutive numbers, so a gap means a lost frame)."""
+    commits (coalesced with changes close to it: see fanout; a socket behind the database's
+    number gets a snapshot on its heartbeat)."""
     LiveSession.objects.filter(pk=live.pk).update(seq=F("seq") + 1)
     live_id = live.pk
     # robust: a broadcast that fails after commit (the database or Redis went away) is logged

@@ -184,6 +184,9 @@ def control_action(request: HttpRequest, live_id: int, action: str) -> HttpRespo
         _action(request, live, action)
     except ValidationError as refused:
         error = refused.messages[0]
+    if not error and request.htmx and request.headers.get("X-Puente-Live") == "1":
+        # The room's socket is open (live.js says so): the broadcast brings the new room.
+        return HttpResponse(status=204)
     state = live_state(live, audience="facilitator")
     context = {"state": state, "error": error, "audience": "facilitator"}
     if request.htmx:

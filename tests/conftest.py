@@ -2,9 +2,11 @@
 organisation. Success and failure share this setup."""
 
 import pytest
+from channels.layers import channel_layers
 from django.core.cache import cache
 from django.test import Client
 
+from facilitation.fanout import hub
 from workshops.models import Membership, Organisation
 from workshops.services import library_load, member_create, organisation_create
 
@@ -15,8 +17,20 @@ PASSWORD = "una-clave-larga-2026"
 def _clear_cache():
     # Throttles live in the cache; with Redis it outlives a test.
     cache.clear()
+    _fresh_live_layer()
     yield
     cache.clear()
+    _fresh_live_layer()
+
+
+def _fresh_live_layer() -> None:
+    """Each async test runs on an event loop of its own, but the channel layer and the hub
+    are process-wide: channels_redis keeps a receive lock bound to the loop that created it,
+    and a hub task of an earlier test's loop could still hold it (CI once failed with "Lock
+    is bound to a different event loop"). Every test starts with a new layer and an unbound
+    hub, as a fresh server process would."""
+    channel_layers.backends.clear()
+    hub.reset(None)
 
 
 @pytest.fixture

@@ -409,8 +409,7 @@ class Phone:
             if isinstance(seq, int):
                 if self.seq is not None and seq < self.seq:
                     return  # stale: a newer one was shown
-                if self.seq is not None and seq > self.seq + 1:
-                    await self._send(ws, {"type": "snapshot"})  # a frame was lost
+                # A number skipped is not a loss: frames are whole and coalesced.
                 self.seq = seq
                 self.seq_seen.setdefault(seq, time.monotonic())
                 self.stage = frame["html"]

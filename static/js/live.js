@@ -128,6 +128,16 @@
     return new LiveSocket(url);
   };
 
+  /* The control room's buttons post with htmx. While the room's socket is open, the
+   * broadcast that follows the action brings the new room, so the server can answer 204
+   * instead of rendering the room a second time; refusals still come back as HTML. */
+  document.addEventListener("htmx:configRequest", function (event) {
+    var el = root();
+    if (current && current.readyState === 1 && el && el.dataset.live.indexOf("room-") === 0) {
+      event.detail.headers["X-Puente-Live"] = "1";
+    }
+  });
+
   function handleFrame(socket, text) {
     var frame;
     try {
@@ -152,9 +162,9 @@
     if (frame.html) {
       if (typeof frame.seq === "number") {
         if (lastSeq !== null && frame.seq < lastSeq) return; // stale: a newer one was shown
-        if (lastSeq !== null && frame.seq > lastSeq + 1) {
-          socket.send(JSON.stringify({ type: "snapshot" })); // a frame was lost
-        }
+        // A skipped number is not a loss: every frame is a whole fragment and the server
+        // coalesces changes close together; the server's heartbeat catch-up sends a
+        // snapshot if a broadcast never arrived.
         lastSeq = frame.seq;
       }
       socket.emit("message", { data: frame.html });

@@ -146,6 +146,27 @@ def test_without_htmx_an_action_redirects_to_the_room(facilitator_client, live):
     assert response["Location"] == reverse("control_room", args=[live.pk])
 
 
+def test_with_the_room_socket_open_an_action_answers_204_and_still_acts(facilitator_client, live):
+    first = fresh(live).current_block_id
+    response = act(facilitator_client, live, "next", HTTP_X_PUENTE_LIVE="1")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert fresh(live).current_block_id != first
+    # Without the socket (no header) the room comes back in the answer.
+    response = act(facilitator_client, live, "previous")
+    assert response.status_code == 200
+    assert 'id="room"' in response.content.decode()
+    assert fresh(live).current_block_id == first
+
+
+def test_a_refusal_comes_back_as_html_even_with_the_room_socket_open(facilitator_client, live):
+    response = act(
+        facilitator_client, live, "timer-adjust", {"minutes": "x"}, HTTP_X_PUENTE_LIVE="1"
+    )
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+
+
 def test_timer_start_pause_and_adjust(facilitator_client, live):
     act(facilitator_client, live, "timer-start")
     assert fresh(live).timer_running_since is not None

@@ -1,0 +1,198 @@
+"""Process-local fan-out of the live groups, and coalesced broadcasts.
+
+Two costs of the stock parts (../shared/REALTIME.md) dominate a room of hundreds of phones:
+a group message is copied into every socket's own layer channel (one Redis push, one
+receive, one dispatch per phone), and every change re-renders every audience's fragment.
+So, without patching the libraries:
+
+- Each process joins the channel layer's groups once, with one channel of its own (the
+  hub's), and hands a group message to its local sockets itself: a broadcast is one layer
+  message per process, not one per phone. Personal frames still travel on each socket's own
+  channel (the participant's group).
+- A change does not render at once: it marks the live session as changed, and one task per
+  session renders each audience and sends it, at once for a lone change and, while changes
+  keep arriving during the renders, at most once per WINDOW, carrying the newest sequence
+  number. A burst of 500 votes costs a handful of renders, not 500. Every frame is a whole
+  fragment, so a screen that skips a number has lost nothing; a stale frame (lower number)
+  is ignored by the client.
+- Several processes may flush the same state: the first to claim (session, audience, seq)
+  in the shared cache sends it, the others skip it, so no screen gets the same number twice.
+
+Without a running event loop (management commands, synchronous tests) a change is rendered
+and sent at once from the calling thread.
+"""
+
+import asyncio
+import logging
+import weakref
+from collections import defaultdict
+from typing import Any
+
+from channels.db import DatabaseSyncToAsync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+WINDOW = 0.15  # seconds between two flushes of one live session
+REJOIN_EVERY = 10.0  # a restarted Redis forgets groups: join them again this often
+RETRY_AFTER = 0.5  # the layer failed: wait before receiving again
+
+
+def in_thread(func: Any) -> Any:
+    """Run a query, a write or a render off the loop, in the default thread pool rather than
+    the one thread that database_sync_to_async shares among every socket of the process: a
+    join's snapshot, a vote, a heartbeat and a broadcast's render no longer queue one behind
+    the other (with 50 phones joining at once, handshakes waited more than daphne's 5 s
+    behind that one thread). Each call still closes stale connections before and after
+    (DatabaseSyncToAsync)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+class Hub:
+    """One per process (module-level `hub`); lives on the event loop that serves sockets."""
+
+    def __init__(self) -> None:
+        self.reset(None)
+
+    def reset(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.members: dict[str, weakref.WeakSet[Any]] = defaultdict(weakref.WeakSet)
+        self.channel: str | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.listening = False
+        self.pending: set[int] = set()
+        self.flushers: dict[int, asyncio.Task[None]] = {}
+
+    # --- binding to the loop ------------------------------------------------------------------
+
+    def bind(self) -> None:
+        """Called on the loop (every ASGI connection): remember it; a new loop (a new test)
+        starts afresh."""
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:
+            self.reset(loop)
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    # --- membership -----------------------------------------------------------------------------
+
+    async def join(self, group: str, consumer: Any) -> None:
+        self.bind()
+        layer = get_channel_layer()
+        if self.channel is None:
+            # The layer's default prefix: channels_redis reads one process-wide list for all
+            # of a process's channels, named by that prefix.
+            self.channel = await layer.new_channel()
+        first = len(self.members[group]) == 0
+        self.members[group].add(consumer)
+        if first:
+            await layer.group_add(group, self.channel)
+        if not self.listening:
+            self.listening = True
+            self._spawn(self._listen())
+            self._spawn(self._rejoin())
+
+    async def leave(self, group: str, consumer: Any) -> None:
+        members = self.members.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if len(members) == 0:
+            del self.members[group]
+            if self.channel is not None:
+                await get_channel_layer().group_discard(group, self.channel)
+
+    async def _rejoin(self) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_EVERY)
+            await self._join_all()
+
+    async def _join_all(self) -> None:
+        layer = get_channel_layer()
+        for group in list(self.members):
+            try:
+                await layer.group_add(group, self.channel)
+            except Exception:  # the layer is down: the next round tries again
+                logger.warning("hub could not join %s again", group)
+                return
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                message = await layer.receive(self.channel)
+            except Exception:  # not CancelledError (a BaseException): stopping still stops
+                logger.warning("hub receive failed; retrying", exc_info=True)
+                await asyncio.sleep(RETRY_AFTER)
+                await self._join_all()
+                continue
+            await self.deliver(message)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        handler = {"live.frame": "live_frame", "live.end": "live_end"}.get(message.get("type"))
+        if handler is None:
+            return
+        for consumer in list(self.members.get(message.get("group", ""), ())):
+            try:
+                await getattr(consumer, handler)(message)
+            except Exception:  # one broken socket must not stop the others' frames
+                logger.warning("fan-out to one socket failed", exc_info=True)
+
+    # --- coalesced broadcasts -------------------------------------------------------------------
+
+    def changed(self, live_id: int) -> bool:
+        """From any thread, after commit: schedule a coalesced broadcast of the session.
+        False when no loop serves this process (the caller then sends at once)."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            return False
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._schedule(live_id)
+        else:
+            loop.call_soon_threadsafe(self._schedule, live_id)
+        return True
+
+    def _schedule(self, live_id: int) -> None:
+        self.pending.add(live_id)
+        if live_id not in self.flushers:
+            self.flushers[live_id] = self._spawn(self._flusher(live_id))
+
+    async def _flusher(self, live_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while live_id in self.pending:
+                self.pending.discard(live_id)
+                started = loop.time()
+                try:
+                    await self._flush_once(live_id)
+                except Exception:  # screens converge on their heartbeat's catch-up
+                    logger.exception("broadcast of live session %s failed", live_id)
+                if live_id in self.pending:
+                    # More changed while this one rendered: a burst. Gather it for the rest
+                    # of the window. A lone change (a facilitator's click) goes out at once.
+                    await asyncio.sleep(max(0.0, WINDOW - (loop.time() - started)))
+        finally:
+            self.flushers.pop(live_id, None)
+
+    async def _flush_once(self, live_id: int) -> None:
+        from facilitation.broadcast import AUDIENCES, live_message
+
+        layer = get_channel_layer()
+        # Phones first (AUDIENCES starts with them): each audience is sent as soon as it is
+        # rendered, in the thread pool (in_thread).
+        render = in_thread(live_message)
+        for audience in AUDIENCES:
+            found = await render(live_id, audience)
+            if found is not None:
+                await layer.group_send(*found)
+
+
+hub = Hub()

@@ -1,0 +1,196 @@
+"""The process-local fan-out and the coalesced broadcasts (facilitation.fanout).
+
+What the live layer promises does not change (every screen ends on what a fresh load shows,
+stale frames are ignored); what changes is the cost: one layer message per process per
+broadcast, and one render per burst instead of one per change.
+"""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db.models import F
+from django.test import Client
+
+from facilitation import broadcast, consumers, services
+from facilitation.fanout import hub
+from facilitation.models import LiveSession
+from tests.facilitation.test_consumers import communicator, connect_phone, receive_json
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def frames_until_quiet(comm, quiet: float = 0.6) -> list[dict]:
+    frames = []
+    # receive_nothing waits without cancelling the application (a timed-out receive would)
+    while not await comm.receive_nothing(timeout=quiet):
+        frames.append(json.loads(await comm.receive_from()))
+    return frames
+
+
+async def members_of(group: str) -> list[str]:
+    """The channels in a layer group, for the in-memory layer and channels_redis alike."""
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):
+        return list(layer.groups.get(group, {}))
+    connection = layer.connection(layer.consistent_hash(group))
+    return [c.decode() for c in await connection.zrange(layer._group_key(group), 0, -1)]
+
+
+async def forget(group: str) -> None:
+    """What a Redis restart does to a group (in-memory layer: drop it the same way)."""
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):
+        layer.groups.pop(group, None)
+        return
+    await layer.connection(layer.consistent_hash(group)).delete(layer._group_key(group))
+
+
+async def seq_of(live) -> int:
+    return await database_sync_to_async(broadcast.current_seq)(live.pk)
+
+
+async def test_phones_of_one_process_share_one_layer_membership(live, people):
+    phones = [await connect_phone(p) for p in people.values()]
+    group = broadcast.group_name(live.pk, "participants")
+    # Three sockets, one member of the layer's group: the hub's channel.
+    assert await members_of(group) == [hub.channel]
+    assert len(hub.members[group]) == 3
+    for comm, _, _ in phones:
+        await comm.disconnect()
+    assert group not in hub.members
+    assert await members_of(group) == []
+
+
+async def test_a_lone_change_reaches_every_phone_once(live, people):
+    phones = [await connect_phone(p) for p in people.values()]
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=2)
+    seq = await seq_of(live)
+    for comm, _, _ in phones:
+        frames = await frames_until_quiet(comm)
+        stages = [f for f in frames if 'id="stage"' in f.get("html", "")]
+        assert [f["seq"] for f in stages] == [seq]
+        await comm.disconnect()
+
+
+async def test_a_burst_is_coalesced_and_ends_on_the_newest_state(live, people):
+    comm, stage, _ = await connect_phone(people["compras"])
+    before = stage["seq"]
+
+    def burst() -> None:
+        for _ in range(30):
+            services.timer_adjust(live=live, minutes=1)
+
+    await database_sync_to_async(burst)()
+    seq = await seq_of(live)
+    assert seq == before + 30
+    frames = [f for f in await frames_until_quiet(comm) if "seq" in f]
+    numbers = [f["seq"] for f in frames]
+    # Far fewer frames than changes, never the same number twice, the last one the newest.
+    assert len(numbers) < 30
+    assert len(set(numbers)) == len(numbers)
+    assert numbers[-1] == seq
+    fresh = await database_sync_to_async(broadcast.snapshot_frames)(live, "participants", None)
+    assert frames[-1]["html"] == json.loads(fresh[0])["html"]
+    await comm.disconnect()
+
+
+async def test_a_state_already_sent_by_another_process_is_not_sent_again(live, people):
+    comm, _, _ = await connect_phone(people["ventas"])
+    live_id = live.pk
+    await database_sync_to_async(
+        lambda: LiveSession.objects.filter(pk=live_id).update(seq=F("seq") + 1000)
+    )()
+
+    def flush() -> list:
+        return [broadcast.live_message(live_id, a) for a in broadcast.AUDIENCES]
+
+    first = await database_sync_to_async(flush)()
+    again = await database_sync_to_async(flush)()
+    assert [found[0] for found in first] == [
+        broadcast.group_name(live_id, a) for a in broadcast.AUDIENCES
+    ]
+    assert again == [None, None, None]  # claimed by the first: another process skips it
+    await comm.disconnect()
+
+
+async def test_the_hub_joins_its_groups_again_after_the_layer_forgot_them(live, people):
+    comm, stage, _ = await connect_phone(people["logistica"])
+    group = broadcast.group_name(live.pk, "participants")
+    await forget(group)
+    assert await members_of(group) == []
+    await hub._join_all()  # every REJOIN_EVERY seconds
+    assert await members_of(group) == [hub.channel]
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    frames = [f for f in await frames_until_quiet(comm) if "seq" in f]
+    assert frames and frames[-1]["seq"] == await seq_of(live)
+    await comm.disconnect()
+
+
+async def test_a_lost_broadcast_is_made_good_by_the_heartbeat(live, people, monkeypatch):
+    monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.2)
+    comm, stage, _ = await connect_phone(people["compras"])
+    # A change whose broadcast never arrives (the layer delivers at most once).
+    monkeypatch.setattr(hub, "changed", lambda live_id: True)
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=3)
+    assert await frames_until_quiet(comm, quiet=0.4) == []
+    await comm.send_json_to({"type": "ping", "t": 7})
+    assert await receive_json(comm) == {"pong": 7}
+    snapshot = await receive_json(comm)
+    assert snapshot["seq"] == await seq_of(live)
+    await comm.disconnect()
+
+
+async def test_a_heartbeat_does_not_resend_what_is_on_its_way(live, people, monkeypatch):
+    monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.3)
+    comm, _, _ = await connect_phone(people["ventas"])
+    held: list[int] = []
+    monkeypatch.setattr(hub, "changed", lambda live_id: held.append(live_id) or True)
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    await comm.send_json_to({"type": "ping", "t": 1})
+    assert await receive_json(comm) == {"pong": 1}
+    # The coalesced broadcast arrives within the grace: no snapshot on top of it.
+    monkeypatch.undo()
+    monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.3)
+    hub.changed(held[0])
+    frames = [f for f in await frames_until_quiet(comm, quiet=0.8) if "seq" in f]
+    assert len(frames) == 1
+    await comm.disconnect()
+
+
+async def test_one_broken_socket_does_not_stop_the_others(live, people):
+    phones = [await connect_phone(p) for p in (people["compras"], people["ventas"])]
+    group = broadcast.group_name(live.pk, "participants")
+
+    class Broken:
+        async def live_frame(self, event: dict) -> None:
+            raise ConnectionError("gone")
+
+    broken = Broken()
+    hub.members[group].add(broken)
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    seq = await seq_of(live)
+    for comm, _, _ in phones:
+        frames = [f for f in await frames_until_quiet(comm) if "seq" in f]
+        assert frames[-1]["seq"] == seq
+        await comm.disconnect()
+
+
+async def test_the_facilitator_and_projector_get_their_own_render(live, people, facilitator):
+    client = Client()
+    await database_sync_to_async(client.force_login)(facilitator.user)
+    screens = {"room": f"/ws/sala/{live.pk}/", "screen": f"/ws/proyector/{live.pk}/"}
+    comms = {}
+    for fragment, path in screens.items():
+        comms[fragment] = communicator(path, client)
+        connected, _ = await comms[fragment].connect()
+        assert connected
+        assert f'id="{fragment}"' in (await receive_json(comms[fragment]))["html"]
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    seq = await seq_of(live)
+    for fragment, comm in comms.items():
+        frames = [f for f in await frames_until_quiet(comm) if "seq" in f]
+        assert frames[-1]["seq"] == seq
+        assert f'id="{fragment}"' in frames[-1]["html"]
+        await comm.disconnect()
