@@ -311,12 +311,44 @@ class AppPhone(WsPhone):
 
 
 class Facilitator:
-    """A logged-in facilitator posting control-room actions like htmx does."""
+    """A logged-in facilitator posting control-room actions like htmx does, with the control
+    room's socket open as in the browser (live.js then sends X-Puente-Live and the server
+    answers 204: the room arrives by the broadcast)."""
 
     def __init__(self, base: str, live_id: int) -> None:
         self.http = HttpClient(base)
         self.live_id = live_id
         self.csrf = ""
+        self.room: ClientConnection | None = None
+        self.room_reader: asyncio.Task[None] | None = None
+        self.room_frames = 0
+
+    async def open_room(self) -> None:
+        self.room = await connect(
+            self.http.base.replace("http://", "ws://") + f"/ws/sala/{self.live_id}/",
+            origin=self.http.base,  # type: ignore[arg-type]
+            additional_headers={"Cookie": self.http.cookie_header()},
+            max_size=2**24,
+            ping_interval=None,
+            open_timeout=60,
+            close_timeout=2,
+        )
+
+        async def drain() -> None:
+            assert self.room is not None
+            try:
+                async for _ in self.room:
+                    self.room_frames += 1
+            except Exception:  # noqa: BLE001, S110 - closing at the end of the run
+                pass
+
+        self.room_reader = asyncio.create_task(drain())
+
+    async def close_room(self) -> None:
+        if self.room is not None:
+            await self.room.close()
+        if self.room_reader is not None:
+            self.room_reader.cancel()
 
     async def login(self, username: str, password: str) -> None:
         page = await self.http.request("GET", "/entrar/")
@@ -341,9 +373,10 @@ class Facilitator:
             "POST",
             f"/en-vivo/{self.live_id}/{action}/",
             form,
-            {"HX-Request": "true", "X-CSRFToken": self.csrf},
+            {"HX-Request": "true", "X-CSRFToken": self.csrf}
+            | ({"X-Puente-Live": "1"} if self.room is not None else {}),
         )
-        if response.status != 200:
+        if response.status not in (200, 204):
             raise RuntimeError(f"action {action}: HTTP {response.status}: {response.text[:300]}")
         if 'class="error' in response.text or 'role="alert"' in response.text:
             pass  # the room shows refusals inline; the sequence check tells whether it ran
