@@ -237,7 +237,7 @@ def consent_submit(
         return Consent.objects.get(
             agreement=agreement, version=version, participant=participant
         ), False
-    notify_live(live)
+    notify_live(live, phones=False)  # counts show on the staff's screens only
     notify_participants([participant.pk], live)
     return consent, True
 

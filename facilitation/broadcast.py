@@ -11,11 +11,13 @@ snapshot when it fell behind.
 
 import json
 import logging
+import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from facilitation import fanout
 from facilitation.models import LiveSession, Participant
@@ -23,6 +25,7 @@ from facilitation.models import LiveSession, Participant
 logger = logging.getLogger(__name__)
 
 AUDIENCES = ("participants", "facilitator", "projector")
+STAFF_AUDIENCES = ("facilitator", "projector")
 TEMPLATES = {
     "participants": "facilitation/_stage.html",
     "facilitator": "facilitation/_room.html",
@@ -58,10 +61,45 @@ def frame(**payload: object) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
+# This process's last render of each audience's view: (session, its token, audience,
+# language) -> (the number read before the render, time.monotonic() of the render, html).
+# 500 phones joining a session that is not changing for them get one render, not 500.
+_recent: dict[tuple[int, str, str, str], tuple[int, float, str]] = {}
+RECENT_MAX = 256  # sessions x audiences x languages kept; the oldest entries go first
+
+
+def _remember(live: LiveSession, audience: str, seq: int, html: str) -> None:
+    key = (live.pk, live.qr_token, audience, translation.get_language() or "")
+    known = _recent.get(key)
+    if known is None or known[0] <= seq:
+        _recent.pop(key, None)  # re-insert: the dict's order is the age of the entries
+        _recent[key] = (seq, time.monotonic(), html)
+        while len(_recent) > RECENT_MAX:
+            _recent.pop(next(iter(_recent)), None)
+
+
+def audience_frame(live: LiveSession, audience: str) -> str:
+    """The audience's view at the session's present state, as a frame. Reuses this
+    process's last render when nothing the audience sees has changed since (its number is
+    at least the one the audience must reach, see current_seq). The timer counts down in the
+    browser from the remaining seconds in the html: such a frame says how old it is ("age",
+    seconds) so that a running timer starts from the right second."""
+    live.refresh_from_db(fields=["seq", "participants_seq"])
+    needed = live.participants_seq if audience == "participants" else live.seq
+    key = (live.pk, live.qr_token, audience, translation.get_language() or "")
+    known = _recent.get(key)
+    if known is not None and known[0] >= needed:
+        seq, rendered_at, html = known
+        return frame(seq=seq, age=round(time.monotonic() - rendered_at, 2), html=html)
+    seq = live.seq
+    html = render_audience(live, audience)
+    _remember(live, audience, seq, html)
+    return frame(seq=seq, html=html)
+
+
 def snapshot_frames(live: LiveSession, audience: str, participant: Participant | None) -> list[str]:
     """Everything a screen needs after (re)connecting."""
-    live.refresh_from_db(fields=["seq"])
-    frames = [frame(seq=live.seq, html=render_audience(live, audience))]
+    frames = [audience_frame(live, audience)]
     if participant is not None:
         frames.append(frame(html=render_me(participant)))
     return frames
@@ -79,8 +117,11 @@ def _group_send(group: str, message: dict) -> None:
         logger.exception("broadcast to %s failed", group)
 
 
-def current_seq(live_id: int) -> int | None:
-    return LiveSession.objects.filter(pk=live_id).values_list("seq", flat=True).first()
+def current_seq(live_id: int, audience: str = "facilitator") -> int | None:
+    """The number a screen of `audience` must have reached to be up to date: the phones'
+    view does not change with every change (see LiveSession.participants_seq)."""
+    field = "participants_seq" if audience == "participants" else "seq"
+    return LiveSession.objects.filter(pk=live_id).values_list(field, flat=True).first()
 
 
 def _claim(live: LiveSession, audience: str) -> bool:
@@ -105,16 +146,18 @@ def live_message(live_id: int, audience: str) -> tuple[str, dict[str, object]] |
     if live is None or not _claim(live, audience):
         return None
     group = group_name(live_id, audience)
-    text = frame(seq=live.seq, html=render_audience(live, audience))
+    html = render_audience(live, audience)
+    _remember(live, audience, live.seq, html)
+    text = frame(seq=live.seq, html=html)
     return group, {"type": "live.frame", "group": group, "text": text, "seq": live.seq}
 
 
-def live_changed(live_id: int) -> None:
-    """After commit: bring every screen of the session up to date, coalesced on the event
-    loop when one serves this process (fanout.hub), at once otherwise."""
-    if fanout.hub.changed(live_id):
+def live_changed(live_id: int, audiences: tuple[str, ...] = AUDIENCES) -> None:
+    """After commit: bring the audiences' screens of the session up to date, coalesced on
+    the event loop when one serves this process (fanout.hub), at once otherwise."""
+    if fanout.hub.changed(live_id, audiences):
         return
-    for audience in AUDIENCES:
+    for audience in audiences:
         found = live_message(live_id, audience)
         if found is not None:
             _group_send(*found)

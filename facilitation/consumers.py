@@ -173,7 +173,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         assert self.live is not None
-        seq = await in_thread(broadcast.current_seq)(self.live.pk)
+        seq = await in_thread(broadcast.current_seq)(self.live.pk, self.audience)
         if self.seq_sent is not None and seq is not None and seq > self.seq_sent:
             if self.catching_up is None or self.catching_up.done():
                 self.catching_up = asyncio.ensure_future(self.snapshot_if_behind(seq))

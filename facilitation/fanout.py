@@ -9,8 +9,10 @@ So, without patching the libraries:
   hub's), and hands a group message to its local sockets itself: a broadcast is one layer
   message per process, not one per phone. Personal frames still travel on each socket's own
   channel (the participant's group).
-- A change does not render at once: it marks the live session as changed, and one task per
-  session renders each audience and sends it, at once for a lone change and, while changes
+- A change does not render at once: it marks the live session as changed for the audiences
+  it concerns (a join, a vote before the reveal, an emotion or a consent shows only on the
+  staff's screens: the phones' view is not rendered for it), and one task per session
+  renders each marked audience and sends it, at once for a lone change and, while changes
   keep arriving during the renders, at most once per WINDOW, carrying the newest sequence
   number. A burst of 500 votes costs a handful of renders, not 500. Every frame is a whole
   fragment, so a screen that skips a number has lost nothing; a stale frame (lower number)
@@ -60,7 +62,7 @@ class Hub:
         self.channel: str | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.listening = False
-        self.pending: set[int] = set()
+        self.pending: dict[int, set[str]] = {}
         self.flushers: dict[int, asyncio.Task[None]] = {}
 
     # --- binding to the loop ------------------------------------------------------------------
@@ -144,9 +146,10 @@ class Hub:
 
     # --- coalesced broadcasts -------------------------------------------------------------------
 
-    def changed(self, live_id: int) -> bool:
-        """From any thread, after commit: schedule a coalesced broadcast of the session.
-        False when no loop serves this process (the caller then sends at once)."""
+    def changed(self, live_id: int, audiences: tuple[str, ...]) -> bool:
+        """From any thread, after commit: schedule a coalesced broadcast of the session to
+        these audiences. False when no loop serves this process (the caller then sends at
+        once)."""
         loop = self.loop
         if loop is None or loop.is_closed() or not loop.is_running():
             return False
@@ -155,13 +158,13 @@ class Hub:
         except RuntimeError:
             running = None
         if running is loop:
-            self._schedule(live_id)
+            self._schedule(live_id, audiences)
         else:
-            loop.call_soon_threadsafe(self._schedule, live_id)
+            loop.call_soon_threadsafe(self._schedule, live_id, audiences)
         return True
 
-    def _schedule(self, live_id: int) -> None:
-        self.pending.add(live_id)
+    def _schedule(self, live_id: int, audiences: tuple[str, ...]) -> None:
+        self.pending.setdefault(live_id, set()).update(audiences)
         if live_id not in self.flushers:
             self.flushers[live_id] = self._spawn(self._flusher(live_id))
 
@@ -169,10 +172,10 @@ class Hub:
         loop = asyncio.get_running_loop()
         try:
             while live_id in self.pending:
-                self.pending.discard(live_id)
+                audiences = self.pending.pop(live_id)
                 started = loop.time()
                 try:
-                    await self._flush_once(live_id)
+                    await self._flush_once(live_id, audiences)
                 except Exception:  # screens converge on their heartbeat's catch-up
                     logger.exception("broadcast of live session %s failed", live_id)
                 if live_id in self.pending:
@@ -182,7 +185,7 @@ class Hub:
         finally:
             self.flushers.pop(live_id, None)
 
-    async def _flush_once(self, live_id: int) -> None:
+    async def _flush_once(self, live_id: int, audiences: set[str]) -> None:
         from facilitation.broadcast import AUDIENCES, live_message
 
         layer = get_channel_layer()
@@ -190,6 +193,8 @@ class Hub:
         # rendered, in the thread pool (in_thread).
         render = in_thread(live_message)
         for audience in AUDIENCES:
+            if audience not in audiences:
+                continue
             found = await render(live_id, audience)
             if found is not None:
                 await layer.group_send(*found)

@@ -38,6 +38,10 @@ class LiveSession(models.Model):
     table_round = models.PositiveSmallIntegerField(default=0)
     # Bumped on every change that is broadcast; frames carry it, clients drop older ones.
     seq = models.PositiveBigIntegerField(default=0)
+    # The seq of the last change the phones' view shows (a join, a vote before the reveal, an
+    # emotion or a consent changes only the staff's screens): a phone that holds a frame at
+    # least this new is up to date, and such changes are not rendered for 500 phones.
+    participants_seq = models.PositiveBigIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

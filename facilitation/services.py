@@ -13,6 +13,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -66,15 +67,20 @@ def clean_text(value: str, limit: int) -> str:
     return text
 
 
-def _changed(live: LiveSession) -> None:
-    """Bump the session's sequence and broadcast to every audience once the transaction
-    commits (coalesced with changes close to it: see fanout; a socket behind the database's
-    number gets a snapshot on its heartbeat)."""
-    LiveSession.objects.filter(pk=live.pk).update(seq=F("seq") + 1)
+def _changed(live: LiveSession, *, phones: bool = True) -> None:
+    """Bump the session's sequence and broadcast once the transaction commits (coalesced
+    with changes close to it: see fanout; a socket behind the database's number gets a
+    snapshot on its heartbeat). phones=False: the change shows only on the staff's screens
+    (control room, projector), so the phones' view is neither rendered nor sent."""
+    bump: dict[str, Any] = {"seq": F("seq") + 1}
+    if phones:
+        bump["participants_seq"] = F("seq") + 1
+    LiveSession.objects.filter(pk=live.pk).update(**bump)
     live_id = live.pk
+    audiences = broadcast.AUDIENCES if phones else broadcast.STAFF_AUDIENCES
     # robust: a broadcast that fails after commit (the database or Redis went away) is logged
     # and must not turn a committed write into an error; screens catch up on the heartbeat.
-    transaction.on_commit(lambda: broadcast.live_changed(live_id), robust=True)
+    transaction.on_commit(lambda: broadcast.live_changed(live_id, audiences), robust=True)
 
 
 def _personal(participant_ids: Iterable[int], live: LiveSession) -> None:
@@ -427,7 +433,7 @@ def participant_join(*, live: LiveSession, name: str, area: Area) -> Participant
     if not live.workshop.invited.filter(area=area).exists():
         raise LiveError(_("Elige una de las áreas invitadas."))
     participant = Participant.objects.create(live=live, name=name, area=area)
-    _changed(live)
+    _changed(live, phones=False)  # presence: the staff's screens only
     return participant
 
 
@@ -436,7 +442,7 @@ def participant_commit(*, participant: Participant) -> Participant:
     if participant.committed_at is None:
         participant.committed_at = timezone.now()
         participant.save(update_fields=["committed_at"])
-        _changed(participant.live)
+        _changed(participant.live, phones=False)
     return participant
 
 
@@ -546,7 +552,8 @@ def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tu
             )
     except IntegrityError:
         return Dot.objects.get(live=live, key_digest=digest), False
-    _changed(live)
+    # Phones show counts only after the reveal, and the reveal closes the voting.
+    _changed(live, phones=False)
     _personal([participant.pk], live)
     return dot, True
 
@@ -567,7 +574,7 @@ def dot_remove(*, participant: Participant, contribution_id: int) -> bool:
     if dot is None:
         return False
     dot.delete()
-    _changed(live)
+    _changed(live, phones=False)
     _personal([participant.pk], live)
     return True
 
@@ -594,7 +601,7 @@ def emotion_submit(
             "intensity": intensity,
         },
     )
-    _changed(live)
+    _changed(live, phones=False)  # phones never show the room's emotions
     _personal([participant.pk], live)
     return check
 

@@ -6,6 +6,7 @@ from channels.layers import channel_layers
 from django.core.cache import cache
 from django.test import Client
 
+from facilitation import broadcast
 from facilitation.fanout import hub
 from workshops.models import Membership, Organisation
 from workshops.services import library_load, member_create, organisation_create
@@ -31,6 +32,7 @@ def _fresh_live_layer() -> None:
     hub, as a fresh server process would."""
     channel_layers.backends.clear()
     hub.reset(None)
+    broadcast._recent.clear()  # this process's last renders (a test may edit rows directly)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@
   var SILENT_MS = 25000;
   var current = null; // the LiveSocket in use
   var lastSeq = null;
+  var frameAge = 0; // seconds: the age of the last fragment received (see handleFrame)
 
   htmx.config.wsReconnectDelay = function (retryCount) {
     var base = Math.min(1000 * Math.pow(2, retryCount), 8000);
@@ -167,6 +168,9 @@
         // snapshot if a broadcast never arrived.
         lastSeq = frame.seq;
       }
+      // A snapshot the server rendered earlier says how old it is: a running timer in it
+      // starts that many seconds further on.
+      frameAge = typeof frame.age === "number" ? frame.age : 0;
       socket.emit("message", { data: frame.html });
     }
   }
@@ -435,7 +439,7 @@
 
   function tick() {
     document.querySelectorAll("[data-timer]").forEach(function (el) {
-      if (!el.dataset.receivedAt) el.dataset.receivedAt = String(Date.now());
+      if (!el.dataset.receivedAt) el.dataset.receivedAt = String(Date.now() - frameAge * 1000);
       var remaining = parseFloat(el.dataset.remaining || "0");
       if (el.dataset.running === "1") {
         remaining -= (Date.now() - parseFloat(el.dataset.receivedAt)) / 1000;

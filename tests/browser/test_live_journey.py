@@ -311,3 +311,30 @@ def test_live_session_on_laptop_projector_and_three_phones(
         assert page.locator("img[src='x']").count() == 0
     assert dialogs == [], f"a dialog opened: {dialogs}"
     assert screen_errors == [], f"projector console errors: {screen_errors}"
+
+
+def _timer_seconds(page: Page) -> int:
+    text = page.locator("#stage [data-timer]").inner_text().strip()
+    minutes, seconds = text.lstrip("-").split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_a_phone_joining_while_the_timer_runs_counts_from_the_same_second(
+    library, organisation, facilitator, phones
+):
+    """The server reuses its last render of the phones' view for a phone that joins (nothing
+    the phones see changed); that frame says how old it is, so the new phone's timer does not
+    run seconds behind the others'."""
+    live = _ready_live(organisation, facilitator)
+    _off_the_event_loop(lambda: services.timer_start(live=LiveSession.objects.get(pk=live.pk)))
+    ana, beto = phones(2)
+    _join(ana, code=None, token=live.qr_token, name="Ana", area="Compras")
+    ana.get_by_role("button", name="Me comprometo").click()
+    expect(ana.locator("#conn")).to_have_attribute("data-state", "online")
+    ana.wait_for_timeout(4_000)  # the render Ana's phone got is now four seconds old
+    _join(beto, code=None, token=live.qr_token, name="Beto", area="Ventas")
+    beto.get_by_role("button", name="Me comprometo").click()
+    expect(beto.locator("#conn")).to_have_attribute("data-state", "online")
+    beto.wait_for_timeout(1_500)  # the socket's snapshot has replaced the page's stage
+    first, second = _timer_seconds(ana), _timer_seconds(beto)
+    assert abs(first - second) <= 1, (first, second)

@@ -132,7 +132,7 @@ async def test_a_lost_broadcast_is_made_good_by_the_heartbeat(live, people, monk
     monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.2)
     comm, stage, _ = await connect_phone(people["compras"])
     # A change whose broadcast never arrives (the layer delivers at most once).
-    monkeypatch.setattr(hub, "changed", lambda live_id: True)
+    monkeypatch.setattr(hub, "changed", lambda live_id, audiences: True)
     await database_sync_to_async(services.timer_adjust)(live=live, minutes=3)
     assert await frames_until_quiet(comm, quiet=0.4) == []
     await comm.send_json_to({"type": "ping", "t": 7})
@@ -146,14 +146,14 @@ async def test_a_heartbeat_does_not_resend_what_is_on_its_way(live, people, monk
     monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.3)
     comm, _, _ = await connect_phone(people["ventas"])
     held: list[int] = []
-    monkeypatch.setattr(hub, "changed", lambda live_id: held.append(live_id) or True)
+    monkeypatch.setattr(hub, "changed", lambda live_id, audiences: held.append(live_id) or True)
     await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
     await comm.send_json_to({"type": "ping", "t": 1})
     assert await receive_json(comm) == {"pong": 1}
     # The coalesced broadcast arrives within the grace: no snapshot on top of it.
     monkeypatch.undo()
     monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.3)
-    hub.changed(held[0])
+    hub.changed(held[0], broadcast.AUDIENCES)
     frames = [f for f in await frames_until_quiet(comm, quiet=0.8) if "seq" in f]
     assert len(frames) == 1
     await comm.disconnect()
@@ -194,3 +194,70 @@ async def test_the_facilitator_and_projector_get_their_own_render(live, people, 
         assert frames[-1]["seq"] == seq
         assert f'id="{fragment}"' in frames[-1]["html"]
         await comm.disconnect()
+
+
+async def test_a_join_reaches_the_control_room_and_not_the_phones(
+    live, people, areas, facilitator, monkeypatch
+):
+    monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.2)
+    phone, _, _ = await connect_phone(people["compras"])
+    client = Client()
+    await database_sync_to_async(client.force_login)(facilitator.user)
+    room = communicator(f"/ws/sala/{live.pk}/", client)
+    assert (await room.connect())[0]
+    await receive_json(room)
+    await database_sync_to_async(services.participant_join)(
+        live=live, name="Dora", area=areas["ventas"]
+    )
+    seq = await seq_of(live)
+    frames = [f for f in await frames_until_quiet(room) if "seq" in f]
+    assert frames[-1]["seq"] == seq and "Dora" in frames[-1]["html"]
+    assert await frames_until_quiet(phone) == []
+    # The phone is up to date: its heartbeat gets a pong and no snapshot.
+    await phone.send_json_to({"type": "ping", "t": 3})
+    assert await receive_json(phone) == {"pong": 3}
+    assert await frames_until_quiet(phone, quiet=0.5) == []
+    # A change the phones show reaches them with the newest number.
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    frames = [f for f in await frames_until_quiet(phone) if "seq" in f]
+    assert [f["seq"] for f in frames] == [await seq_of(live)]
+    await phone.disconnect()
+    await room.disconnect()
+
+
+def test_a_snapshot_reuses_the_last_render_while_nothing_it_shows_changed(
+    live, people, areas, monkeypatch
+):
+    renders: list[str] = []
+    real = broadcast.render_audience
+
+    def counting(live, audience):
+        renders.append(audience)
+        return real(live, audience)
+
+    monkeypatch.setattr(broadcast, "render_audience", counting)
+    services.timer_start(live=live)  # its broadcast renders every audience (no loop here)
+    renders.clear()
+    first = json.loads(broadcast.audience_frame(live, "participants"))
+    assert first["seq"] == LiveSession.objects.get(pk=live.pk).seq and first["age"] >= 0
+    # A join changes only the staff's screens: the next phone gets the same render, with its
+    # age so that the running timer starts from the right second.
+    services.participant_join(live=live, name="Dora", area=areas["ventas"])
+    again = json.loads(broadcast.audience_frame(live, "participants"))
+    assert renders == ["facilitator", "projector"]  # the join's broadcast
+    assert again["html"] == first["html"] and again["seq"] == first["seq"]
+    assert again["age"] >= first["age"]
+    # The control room shows the join: rendered afresh, at the newest number.
+    room = json.loads(broadcast.audience_frame(live, "facilitator"))
+    assert "Dora" in room["html"] and room["seq"] == LiveSession.objects.get(pk=live.pk).seq
+    # A change the phones show: its broadcast rendered the new view, and that is reused.
+    services.timer_adjust(live=live, minutes=2)
+    renders.clear()
+    fresh = json.loads(broadcast.audience_frame(live, "participants"))
+    assert renders == [] and fresh["seq"] > first["seq"] and fresh["html"] != first["html"]
+    # Changed behind the process's back (another process's change is seen by its number):
+    # rendered afresh.
+    LiveSession.objects.filter(pk=live.pk).update(seq=F("seq") + 1, participants_seq=F("seq") + 1)
+    newest = json.loads(broadcast.audience_frame(live, "participants"))
+    assert renders == ["participants"] and "age" not in newest
+    assert newest["seq"] == LiveSession.objects.get(pk=live.pk).seq

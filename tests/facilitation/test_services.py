@@ -755,7 +755,7 @@ def test_broadcasts_wait_for_the_commit(live, sent, django_capture_on_commit_cal
     assert len(callbacks) == 1
     for callback in callbacks:
         callback()
-    assert sent == [("live", live.pk)]
+    assert sent == [("live", live.pk, broadcast.AUDIENCES)]
 
 
 def test_a_refused_action_broadcasts_nothing(live, sent, django_capture_on_commit_callbacks):
@@ -781,7 +781,13 @@ def test_every_participant_action_broadcasts_after_commit(
     assert len(callbacks) == 5
     for callback in callbacks:
         callback()
-    assert sent.count(("live", live.pk)) == 3
+    # A contribution shows on the phones' wall; a vote before the reveal and an emotion
+    # show on the staff's screens only.
+    assert [c for c in sent if c[0] == "live"] == [
+        ("live", live.pk, broadcast.AUDIENCES),
+        ("live", live.pk, broadcast.STAFF_AUDIENCES),
+        ("live", live.pk, broadcast.STAFF_AUDIENCES),
+    ]
     assert sent.count(("personal", live.pk, [person.pk])) == 2
 
 
@@ -803,3 +809,27 @@ def test_every_change_bumps_the_sequence(live, people):
     services.timer_start(live=live)
     services.live_set_door(live=live, open=False)
     assert fresh(live).seq == before + 2
+
+
+def test_changes_the_phones_do_not_show_leave_their_number_alone(live, people, areas):
+    """A join, a commitment, an emotion or a vote before the reveal shows only on the staff's
+    screens: the phones' number stays, so 500 phones are neither re-rendered nor sent a frame
+    (and their heartbeat does not ask for a snapshot)."""
+    goto(live, "area_round")
+    phones_before = fresh(live).participants_seq
+    joined = services.participant_join(live=live, name="Dora", area=areas["ventas"])
+    services.participant_commit(participant=joined)
+    assert fresh(live).seq > phones_before
+    assert fresh(live).participants_seq == phones_before
+    assert broadcast.current_seq(live.pk, "participants") == phones_before
+    assert broadcast.current_seq(live.pk, "facilitator") == fresh(live).seq
+    services.timer_adjust(live=live, minutes=1)  # the phones show the timer
+    assert fresh(live).participants_seq == fresh(live).seq
+
+
+def test_a_staff_only_change_is_broadcast_to_the_staff_only(
+    live, areas, sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.participant_join(live=live, name="Eva", area=areas["compras"])
+    assert sent == [("live", live.pk, broadcast.STAFF_AUDIENCES)]
