@@ -60,11 +60,12 @@ test: setup browser lint
 MODE ?= both
 N ?=
 SOAK ?= 0
+PROCESSES ?=
 bench: setup
 	@if [ "$(MODE)" != embedded ] && ! command -v nginx >/dev/null 2>&1; then \
 	  echo "Installing Debian's nginx"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; fi
-	$(BIN)/python bench/run.py --mode $(MODE) --n "$(N)" --soak "$(SOAK)"
+	$(BIN)/python bench/run.py --mode $(MODE) --n "$(N)" --soak "$(SOAK)" --processes "$(PROCESSES)"
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -147,9 +147,12 @@ def assets_of(html: str) -> list[str]:
 
 @dataclass
 class Waiter:
-    """Receipt of one expected sequence number by every phone."""
+    """Receipt by every phone of the first frame numbered above `after` (the number of the
+    frame before the action). Not an exact number: a change the phones do not show (a join,
+    a vote before the reveal) takes a number too, and the application does not send it."""
 
     remaining: int
+    after: int = -1
     event: asyncio.Event = field(default_factory=asyncio.Event)
     last: float = 0.0
     got: set[int] = field(default_factory=set)
@@ -159,7 +162,7 @@ class Waiter:
 class SeqBook:
     """Shared book of the phones of one server: who waits for which sequence number."""
 
-    waiters: dict[int, Waiter] = field(default_factory=dict)
+    waiter: Waiter | None = None
     last_frame_at: float = 0.0
     acks: dict[str, float] = field(default_factory=dict)
     ack_errors: dict[str, str] = field(default_factory=dict)
@@ -225,8 +228,8 @@ class WsPhone:
                     if seq > self.max_seq:
                         self.max_seq = seq
                         self.last_html = data.get("html", "")
-                    waiter = book.waiters.get(seq)
-                    if waiter is not None and self.index not in waiter.got:
+                    waiter = book.waiter
+                    if waiter is not None and seq > waiter.after and self.index not in waiter.got:
                         waiter.got.add(self.index)
                         waiter.last = now
                         waiter.remaining -= 1

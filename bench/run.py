@@ -22,6 +22,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -45,6 +46,9 @@ PY = sys.executable
 JOIN_CONCURRENCY = 50
 ACTIONS = ("next", "previous", "timer-adjust", "reveal")
 ROUNDS = 3
+# Scaled mode's daphne processes behind nginx (make bench PROCESSES=n). Four on this 2-core
+# machine were slower than two in every figure (2026-11-30): the work is CPU-bound.
+SCALED_PROCESSES = 2
 ACTIONS_PER_ROUND = 15  # 45 actions per server in all (at least 40)
 ACTION_TIMEOUT = 30.0
 INTAKE_TIMEOUT = 180.0
@@ -241,7 +245,7 @@ class Stack:
         return json.loads(out.strip().splitlines()[-1])
 
     def start_app(self) -> None:
-        processes = 1 if self.mode == "embedded" else 2
+        processes = 1 if self.mode == "embedded" else SCALED_PROCESSES
         ports = []
         for i in range(processes):
             port = free_port()
@@ -358,9 +362,8 @@ async def broadcast_round(
     seq = start_seq
     cpu_before = cpu_seconds(pids)
     for i in range(ACTIONS_PER_ROUND):
-        seq += 1
-        waiter = Waiter(remaining=len(phones))
-        book.waiters[seq] = waiter
+        waiter = Waiter(remaining=len(phones), after=seq)
+        book.waiter = waiter
         started = time.perf_counter()
         await trigger(i)
         try:
@@ -368,8 +371,10 @@ async def broadcast_round(
             latencies.append(waiter.last - started)
         except TimeoutError:
             latencies.append(None)
+        book.waiter = None
+        seq = max(p.max_seq for p in phones)
         await asyncio.sleep(0.02)
-    await settle(phones, book, quiet=0.3)
+    seq = await settle(phones, book, quiet=0.3)
     cpu = cpu_seconds(pids) - cpu_before
     return latencies, cpu, seq
 
@@ -1029,7 +1034,13 @@ def main() -> None:
     parser.add_argument("--mode", default="both", choices=["both", "embedded", "scaled"])
     parser.add_argument("--n", default="", help="phones (default 100 embedded, 500 scaled)")
     parser.add_argument("--soak", default="0", help="keep everyone connected this long, e.g. 30m")
+    parser.add_argument("--processes", default="", help="daphne processes in scaled mode")
     args = parser.parse_args()
+    # Stopped from outside (Ctrl+C, kill): still stop daphne, nginx and the others.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    global SCALED_PROCESSES
+    if args.processes:
+        SCALED_PROCESSES = int(args.processes)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 65536), hard), hard))
     VAR.mkdir(parents=True, exist_ok=True)
