@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 WINDOW = 0.15  # seconds between two flushes of one live session
 REJOIN_EVERY = 10.0  # a restarted Redis forgets groups: join them again this often
 RETRY_AFTER = 0.5  # the layer failed: wait before receiving again
+# After sending one audience's frame, the next render waits (at most this long) until this
+# process has handed it to its own sockets: a render holds the GIL, and the phones' fan-out
+# on the event loop would otherwise share the CPU with the control room's render.
+FANOUT_WAIT = 0.3
 
 
 def in_thread(func: Any) -> Any:
@@ -64,6 +68,8 @@ class Hub:
         self.listening = False
         self.pending: dict[int, set[str]] = {}
         self.flushers: dict[int, asyncio.Task[None]] = {}
+        self.delivered: dict[str, int] = {}  # group -> newest seq handed to local sockets
+        self.delivery = asyncio.Event() if loop is not None else None
 
     # --- binding to the loop ------------------------------------------------------------------
 
@@ -138,11 +144,32 @@ class Hub:
         handler = {"live.frame": "live_frame", "live.end": "live_end"}.get(message.get("type"))
         if handler is None:
             return
-        for consumer in list(self.members.get(message.get("group", ""), ())):
+        group = message.get("group", "")
+        for consumer in list(self.members.get(group, ())):
             try:
                 await getattr(consumer, handler)(message)
             except Exception:  # one broken socket must not stop the others' frames
                 logger.warning("fan-out to one socket failed", exc_info=True)
+        seq = message.get("seq")
+        if isinstance(seq, int) and seq > self.delivered.get(group, -1):
+            self.delivered[group] = seq
+            if self.delivery is not None:
+                self.delivery.set()
+                self.delivery = asyncio.Event()
+
+    async def _delivered_here(self, group: str, seq: int) -> None:
+        """Wait until this process's sockets of `group` got `seq` (or FANOUT_WAIT passed, or
+        no socket of the group is here)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FANOUT_WAIT
+        while group in self.members and self.delivered.get(group, -1) < seq:
+            left = deadline - loop.time()
+            if left <= 0 or self.delivery is None:
+                return
+            try:
+                await asyncio.wait_for(self.delivery.wait(), left)
+            except TimeoutError:
+                return
 
     # --- coalesced broadcasts -------------------------------------------------------------------
 
@@ -192,12 +219,16 @@ class Hub:
         # Phones first (AUDIENCES starts with them): each audience is sent as soon as it is
         # rendered, in the thread pool (in_thread).
         render = in_thread(live_message)
+        waiting: tuple[str, int] | None = None
         for audience in AUDIENCES:
             if audience not in audiences:
                 continue
+            if waiting is not None:
+                await self._delivered_here(*waiting)
             found = await render(live_id, audience)
             if found is not None:
                 await layer.group_send(*found)
+                waiting = (found[0], int(found[1]["seq"]))  # type: ignore[call-overload]
 
 
 hub = Hub()

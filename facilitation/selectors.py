@@ -92,20 +92,22 @@ def live_state(live: LiveSession, *, audience: str) -> LiveState:
     questions = list(block.questions.values_list("text", flat=True)) if block else []
     remaining = round(live.timer_remaining_seconds(now)) if block else 0
 
-    wall_qs = (
-        Contribution.objects.filter(live=live, block=block)
-        .select_related("participant", "area")
-        .annotate(votes=Count("dots"))
+    wall_qs = Contribution.objects.filter(live=live, block=block).select_related(
+        "participant", "area"
     )
+    # Counting the dots joins and groups every vote of the block: only the facilitator sees
+    # counts before the reveal (phones and projector after it). One query for the wall and
+    # the number hidden from the room.
+    if audience == "facilitator" or live.results_revealed:
+        wall_qs = wall_qs.annotate(votes=Count("dots"))
+    wall = list(wall_qs.order_by("id"))
     hidden_count = 0
     if audience != "facilitator":
-        hidden_count = wall_qs.filter(hidden=True).count()
-        wall_qs = wall_qs.filter(hidden=False)
-    wall = list(wall_qs.order_by("id"))
-    if live.results_revealed or audience == "facilitator":
-        wall_by_votes = sorted(wall, key=lambda c: (-c.votes, c.pk))
-        if live.results_revealed:
-            wall = wall_by_votes
+        shown = [c for c in wall if not c.hidden]
+        hidden_count = len(wall) - len(shown)
+        wall = shown
+    if live.results_revealed:
+        wall = sorted(wall, key=lambda c: (-c.votes, c.pk))
 
     presence: list[AreaPresence] = []
     emotions: dict[str, list[EmotionBar]] = {}

@@ -5,6 +5,7 @@ stale frames are ignored); what changes is the cost: one layer message per proce
 broadcast, and one render per burst instead of one per change.
 """
 
+import asyncio
 import json
 
 import pytest
@@ -261,3 +262,35 @@ def test_a_snapshot_reuses_the_last_render_while_nothing_it_shows_changed(
     newest = json.loads(broadcast.audience_frame(live, "participants"))
     assert renders == ["participants"] and "age" not in newest
     assert newest["seq"] == LiveSession.objects.get(pk=live.pk).seq
+
+
+async def test_the_control_room_is_rendered_after_the_phones_got_their_frame(
+    live, people, facilitator, monkeypatch
+):
+    """A render holds the GIL: the control room's waits until this process has handed the
+    phones' frame to its sockets, so the phones' fan-out does not share the CPU with it."""
+    events: list[str] = []
+    real_render, real_deliver = broadcast.live_message, hub.deliver
+
+    def render(live_id, audience):
+        events.append(f"render {audience}")
+        return real_render(live_id, audience)
+
+    async def deliver(message):
+        await asyncio.sleep(0.1)  # a fan-out to many sockets takes a while
+        await real_deliver(message)
+        events.append(f"delivered {message.get('group', '').rsplit('-', 1)[-1]}")
+
+    phone, _, _ = await connect_phone(people["ventas"])
+    client = Client()
+    await database_sync_to_async(client.force_login)(facilitator.user)
+    room = communicator(f"/ws/sala/{live.pk}/", client)
+    assert (await room.connect())[0]
+    await receive_json(room)
+    monkeypatch.setattr(broadcast, "live_message", render)
+    monkeypatch.setattr(hub, "deliver", deliver)
+    await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
+    await frames_until_quiet(room)
+    assert events[:3] == ["render participants", "delivered participants", "render facilitator"]
+    await phone.disconnect()
+    await room.disconnect()
