@@ -154,6 +154,7 @@ class Waiter:
     remaining: int
     after: int = -1
     event: asyncio.Event = field(default_factory=asyncio.Event)
+    first: float = 0.0
     last: float = 0.0
     got: set[int] = field(default_factory=set)
 
@@ -230,6 +231,8 @@ class WsPhone:
                         self.last_html = data.get("html", "")
                     waiter = book.waiter
                     if waiter is not None and seq > waiter.after and self.index not in waiter.got:
+                        if not waiter.got:
+                            waiter.first = now
                         waiter.got.add(self.index)
                         waiter.last = now
                         waiter.remaining -= 1

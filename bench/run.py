@@ -172,6 +172,10 @@ def figure(app: float | None, bare: float | None, unit: str) -> dict[str, Any]:
     return {"app": app, "bare": bare, "ratio": ratio, "unit": unit}
 
 
+def marginal(before: int | None, after: int, count: int) -> float | None:
+    return round((after - before) / count, 1) if before is not None and count > 0 else None
+
+
 def median(values: Sequence[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return round(statistics.median(present), 3) if present else None
@@ -356,8 +360,10 @@ async def broadcast_round(
     trigger: Callable[[int], Awaitable[None]],
     start_seq: int,
     pids: Sequence[int],
+    firsts: list[float],
 ) -> tuple[list[float | None], float, int]:
-    """ACTIONS_PER_ROUND broadcasts, one at a time; each waits for the last phone."""
+    """ACTIONS_PER_ROUND broadcasts, one at a time; each waits for the last phone (and notes
+    when the first phone got it in `firsts`: the server's own delay, before the fan-out)."""
     latencies: list[float | None] = []
     seq = start_seq
     cpu_before = cpu_seconds(pids)
@@ -369,6 +375,7 @@ async def broadcast_round(
         try:
             await asyncio.wait_for(waiter.event.wait(), ACTION_TIMEOUT)
             latencies.append(waiter.last - started)
+            firsts.append(waiter.first - started)
         except TimeoutError:
             latencies.append(None)
         book.waiter = None
@@ -485,9 +492,18 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
     rss_before = rss_kb(stack.daphne_pids)
     semaphore = asyncio.Semaphore(JOIN_CONCURRENCY)
 
+    joined_count = 0
+    rss_mid: int | None = None
+
     async def join(phone: AppPhone) -> None:
+        nonlocal joined_count, rss_mid
         async with semaphore:
             await phone.join("deflate", keep_pages=phone.index < JOIN_CONCURRENCY)
+        joined_count += 1
+        if joined_count == n // 2:
+            # Memory per connection is read as the growth over the second half of the
+            # joins: the first ones also grow the processes' thread and connection pools.
+            rss_mid = rss_kb(stack.daphne_pids)
 
     log(f"{mode}: {n} phones joining, {JOIN_CONCURRENCY} at a time")
     started = time.perf_counter()
@@ -526,8 +542,10 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
     bare_phones = [WsPhone(i, bare_book) for i in range(len(phones))]
     bare_rss_before = rss_kb([stack.bare_pid])
     bare_times: list[float] = []
+    bare_rss_mid: int | None = None
 
     async def bare_join(phone: WsPhone) -> None:
+        nonlocal bare_rss_mid
         async with semaphore:
             t0 = time.perf_counter()
             await phone.open(
@@ -537,6 +555,8 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
                 "deflate" if compression else None,
             )
             bare_times.append(time.perf_counter() - t0)
+        if len(bare_times) == len(bare_phones) // 2:
+            bare_rss_mid = rss_kb([stack.bare_pid])
 
     started = time.perf_counter()
     await asyncio.gather(*(bare_join(p) for p in bare_phones))
@@ -554,6 +574,8 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
     )
     bare_seq = 0
     app_lat: list[list[float | None]] = []
+    app_first: list[float] = []
+    bare_first: list[float] = []
     bare_lat: list[list[float | None]] = []
     app_cpu: list[float] = []
     bare_cpu: list[float] = []
@@ -578,13 +600,13 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
     for r in range(ROUNDS):
         log(f"{mode}: broadcast round {r + 1}/{ROUNDS}: app")
         latencies, cpu, seq = await broadcast_round(
-            phones, book, app_trigger, seq, stack.daphne_pids
+            phones, book, app_trigger, seq, stack.daphne_pids, app_first
         )
         app_lat.append(latencies)
         app_cpu.append(cpu)
         log(f"{mode}: broadcast round {r + 1}/{ROUNDS}: bare")
         latencies, cpu, bare_seq = await broadcast_round(
-            bare_phones, bare_book, bare_trigger, bare_seq, [stack.bare_pid]
+            bare_phones, bare_book, bare_trigger, bare_seq, [stack.bare_pid], bare_first
         )
         bare_lat.append(latencies)
         bare_cpu.append(cpu)
@@ -691,6 +713,9 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
         v is None for v in [x for r in app_lat for x in r]
     )
     figures = {
+        "broadcast_first_phone_p50_ms": figure(
+            ms(pct(app_first, 0.5)), ms(pct(bare_first, 0.5)), "ms"
+        ),
         "broadcast_last_phone_p50_ms": figure(ms(pct(app_all, 0.5)), ms(pct(bare_all, 0.5)), "ms"),
         "broadcast_last_phone_p95_ms": figure(
             ms(pct(app_all, 0.95)), ms(pct(bare_all, 0.95)), "ms"
@@ -727,7 +752,15 @@ async def run_mode(mode: str, n: int, soak: float, children: Children) -> dict[s
         ),
         "join_wall_s": figure(round(join_wall, 2), round(bare_join_wall, 2), "s"),
         "join_one_p95_ms": figure(ms(pct(join_times, 0.95)), ms(pct(bare_times, 0.95)), "ms"),
+        # The growth per connection over the second half of the joins (see join()).
         "rss_per_connection_kb": figure(
+            marginal(rss_mid, rss_after, len(phones) - n // 2),
+            marginal(bare_rss_mid, bare_rss_after, len(bare_phones) - len(bare_phones) // 2),
+            "KiB",
+        ),
+        # The growth from before the first join, divided by every connection: it includes
+        # the pools the first joins open (threads, database connections).
+        "rss_per_connection_with_warmup_kb": figure(
             round((rss_after - rss_before) / len(phones), 1),
             round((bare_rss_after - bare_rss_before) / len(bare_phones), 1),
             "KiB",
