@@ -44,10 +44,10 @@ def participant_group(participant_id: int) -> str:
     return f"participant-{participant_id}"
 
 
-def render_audience(live: LiveSession, audience: str) -> str:
+def render_audience(live: LiveSession, audience: str, fresh: bool = False) -> str:
     from facilitation.selectors import live_state
 
-    state = live_state(live, audience=audience)
+    state = live_state(live, audience=audience, fresh=fresh)
     return render_to_string(TEMPLATES[audience], {"state": state, "audience": audience})
 
 
@@ -142,11 +142,13 @@ def live_message(live_id: int, audience: str) -> tuple[str, dict[str, object]] |
     already sent this state."""
     # The number is read before the render reads the state: a frame may show more than its
     # number says (a later frame then repeats it), never less.
-    live = LiveSession.objects.filter(pk=live_id).first()
+    from facilitation.selectors import LIVE_RELATED
+
+    live = LiveSession.objects.select_related(*LIVE_RELATED).filter(pk=live_id).first()
     if live is None or not _claim(live, audience):
         return None
     group = group_name(live_id, audience)
-    html = render_audience(live, audience)
+    html = render_audience(live, audience, fresh=True)
     _remember(live, audience, live.seq, html)
     text = frame(seq=live.seq, html=html)
     return group, {"type": "live.frame", "group": group, "text": text, "seq": live.seq}

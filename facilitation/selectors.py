@@ -82,11 +82,14 @@ class LiveState:
         return slug if slug in {"checkin", "checkout"} else ""
 
 
-def live_state(live: LiveSession, *, audience: str) -> LiveState:
-    """The room as `audience` ("participants", "facilitator", "projector") may see it."""
-    live = LiveSession.objects.select_related(
-        "workshop__organisation", "current_block__kind", "pushed_principle"
-    ).get(pk=live.pk)
+LIVE_RELATED = ("workshop__organisation", "current_block__kind", "pushed_principle")
+
+
+def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> LiveState:
+    """The room as `audience` ("participants", "facilitator", "projector") may see it.
+    fresh: `live` was just read with LIVE_RELATED (a broadcast), do not read it again."""
+    if not fresh:
+        live = LiveSession.objects.select_related(*LIVE_RELATED).get(pk=live.pk)
     now = timezone.now()
     block = live.current_block
     questions = list(block.questions.values_list("text", flat=True)) if block else []

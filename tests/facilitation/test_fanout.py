@@ -232,9 +232,9 @@ def test_a_snapshot_reuses_the_last_render_while_nothing_it_shows_changed(
     renders: list[str] = []
     real = broadcast.render_audience
 
-    def counting(live, audience):
+    def counting(live, audience, fresh=False):
         renders.append(audience)
-        return real(live, audience)
+        return real(live, audience, fresh)
 
     monkeypatch.setattr(broadcast, "render_audience", counting)
     services.timer_start(live=live)  # its broadcast renders every audience (no loop here)
