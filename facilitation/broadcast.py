@@ -61,14 +61,19 @@ def frame(**payload: object) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-# This process's last render of each audience's view: (session, its token, audience,
-# language) -> (the number read before the render, time.monotonic() of the render, html).
-# 500 phones joining a session that is not changing for them get one render, not 500.
+# This process's last render of the phones' view: (session, its token, audience, language)
+# -> (the number read before the render, time.monotonic() of the render, html). 500 phones
+# joining a session that is not changing for them get one render, not 500. Only the phones':
+# the staff's screens are few, and the control room shows presence, which changes with time
+# alone (its periodic snapshot must be rendered afresh).
+REUSED = frozenset({"participants"})
 _recent: dict[tuple[int, str, str, str], tuple[int, float, str]] = {}
 RECENT_MAX = 256  # sessions x audiences x languages kept; the oldest entries go first
 
 
 def _remember(live: LiveSession, audience: str, seq: int, html: str) -> None:
+    if audience not in REUSED:
+        return
     key = (live.pk, live.qr_token, audience, translation.get_language() or "")
     known = _recent.get(key)
     if known is None or known[0] <= seq:
@@ -79,15 +84,15 @@ def _remember(live: LiveSession, audience: str, seq: int, html: str) -> None:
 
 
 def audience_frame(live: LiveSession, audience: str) -> str:
-    """The audience's view at the session's present state, as a frame. Reuses this
-    process's last render when nothing the audience sees has changed since (its number is
+    """The audience's view at the session's present state, as a frame. For the phones,
+    reuses this process's last render when nothing they see has changed since (its number is
     at least the one the audience must reach, see current_seq). The timer counts down in the
     browser from the remaining seconds in the html: such a frame says how old it is ("age",
     seconds) so that a running timer starts from the right second."""
     live.refresh_from_db(fields=["seq", "participants_seq"])
     needed = live.participants_seq if audience == "participants" else live.seq
     key = (live.pk, live.qr_token, audience, translation.get_language() or "")
-    known = _recent.get(key)
+    known = _recent.get(key) if audience in REUSED else None
     if known is not None and known[0] >= needed:
         seq, rendered_at, html = known
         return frame(seq=seq, age=round(time.monotonic() - rendered_at, 2), html=html)

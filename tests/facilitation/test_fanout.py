@@ -294,3 +294,20 @@ async def test_the_control_room_is_rendered_after_the_phones_got_their_frame(
     assert events[:3] == ["render participants", "delivered participants", "render facilitator"]
     await phone.disconnect()
     await room.disconnect()
+
+
+def test_the_control_rooms_snapshot_is_always_rendered_afresh(live, people, monkeypatch):
+    """The control room shows presence, which changes with time alone (its 30 s snapshot
+    keeps it current): no reuse for the staff's screens."""
+    renders: list[str] = []
+    real = broadcast.render_audience
+
+    def counting(live, audience, fresh=False):
+        renders.append(audience)
+        return real(live, audience, fresh)
+
+    monkeypatch.setattr(broadcast, "render_audience", counting)
+    for _ in range(2):
+        broadcast.audience_frame(live, "facilitator")
+        broadcast.audience_frame(live, "projector")
+    assert renders == ["facilitator", "projector", "facilitator", "projector"]
