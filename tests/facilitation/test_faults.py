@@ -560,8 +560,9 @@ async def test_a_phone_that_never_reads(stack, servers, phones_stopped):
     assert rss_after - rss_before < 50 * 1024
     # The slow reader must not hold the others back. The 1.2x figure is a number for
     # the benchmark (DEVELOPERS.md: numbers are measured by `make bench`, never by a timed
-    # test); on this shared 2-core machine the median ratio was 1.00-1.27 across runs, so the
-    # test only guards against a real stall, which shows as several times the baseline.
-    assert ratio <= 2.0
+    # test); on this shared 2-core machine the median ratio was 1.00-1.27 across runs, and
+    # 2.13 once while a benchmark ran beside the suite, so the test only guards against a
+    # real stall, which shows as many times the baseline (each broadcast waits up to 10 s).
+    assert ratio <= 3.0
     await assert_converged(phones, port, others)
     await stop_phones(phones)
