@@ -167,10 +167,10 @@
         // coalesces changes close together; the server's heartbeat catch-up sends a
         // snapshot if a broadcast never arrived.
         lastSeq = frame.seq;
+        // A snapshot the server rendered earlier says how old it is: a running timer in it
+        // starts that many seconds further on. (Personal frames carry no timer.)
+        frameAge = typeof frame.age === "number" ? frame.age : 0;
       }
-      // A snapshot the server rendered earlier says how old it is: a running timer in it
-      // starts that many seconds further on.
-      frameAge = typeof frame.age === "number" ? frame.age : 0;
       socket.emit("message", { data: frame.html });
     }
   }
