@@ -204,7 +204,17 @@ if REDIS_URL:
                 # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
                 # channels_redis blocks in BZPOPMIN: an idle consumer then fails with
                 # "Timeout reading" and closes with 1011. Read longer than the pop blocks.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                # max_connections: redis-py 8 caps a pool at 100 and raises at once beyond
+                # (MaxConnectionsError). Every socket's heartbeat touches Redis, so 300 phones
+                # beating together (a ping burst, a reconnect after a Wi-Fi blip) exhausted
+                # it and a broadcast failed with them (seen in the 30-minute soak).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+                    }
+                ],
                 "prefix": env_str("CHANNEL_PREFIX", "puente"),
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
                 "expiry": 60,

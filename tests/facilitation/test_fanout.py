@@ -311,3 +311,18 @@ def test_the_control_rooms_snapshot_is_always_rendered_afresh(live, people, monk
         broadcast.audience_frame(live, "facilitator")
         broadcast.audience_frame(live, "projector")
     assert renders == ["facilitator", "projector", "facilitator", "projector"]
+
+
+async def test_the_layer_takes_a_burst_of_heartbeats_from_hundreds_of_phones():
+    """Every heartbeat joins the phone's own group again. 400 at once (a room reconnecting
+    after a Wi-Fi blip) must not exhaust the Redis connection pool (redis-py 8 caps it at 100
+    and raises), or a broadcast sent in the middle of the burst fails with them."""
+    layer = get_channel_layer()
+    channels = [await layer.new_channel() for _ in range(400)]
+    groups = [f"burst-{i}" for i in range(400)]
+    joins = [layer.group_add(g, c) for g, c in zip(groups, channels, strict=True)]
+    await asyncio.gather(*joins[:200], layer.group_send("burst-0", {"type": "x"}), *joins[200:])
+    assert await members_of("burst-399") == [channels[399]]
+    await asyncio.gather(
+        *(layer.group_discard(g, c) for g, c in zip(groups, channels, strict=True))
+    )
