@@ -119,14 +119,16 @@ class Hub:
             await asyncio.sleep(REJOIN_EVERY)
             await self._join_all()
 
-    async def _join_all(self) -> None:
+    async def _join_all(self) -> bool:
+        """Join every group with local sockets again; False if the layer is still down."""
         layer = get_channel_layer()
         for group in list(self.members):
             try:
                 await layer.group_add(group, self.channel)
-            except Exception:  # the layer is down: the next round tries again
+            except Exception:  # the layer is down: the caller tries again
                 logger.warning("hub could not join %s again", group)
-                return
+                return False
+        return True
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
@@ -135,8 +137,11 @@ class Hub:
                 message = await layer.receive(self.channel)
             except Exception:  # not CancelledError (a BaseException): stopping still stops
                 logger.warning("hub receive failed; retrying", exc_info=True)
+                # A restarted Redis forgot the groups: join them all again before receiving,
+                # or the broadcasts of the next REJOIN_EVERY seconds would miss this process.
                 await asyncio.sleep(RETRY_AFTER)
-                await self._join_all()
+                while not await self._join_all():
+                    await asyncio.sleep(RETRY_AFTER)
                 continue
             await self.deliver(message)
 

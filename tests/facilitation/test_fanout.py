@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from django.db.models import F
 from django.test import Client
 
-from facilitation import broadcast, consumers, services
+from facilitation import broadcast, consumers, fanout, services
 from facilitation.fanout import hub
 from facilitation.models import LiveSession
 from tests.facilitation.test_consumers import communicator, connect_phone, receive_json
@@ -326,3 +326,46 @@ async def test_the_layer_takes_a_burst_of_heartbeats_from_hundreds_of_phones():
     await asyncio.gather(
         *(layer.group_discard(g, c) for g, c in zip(groups, channels, strict=True))
     )
+
+
+async def test_after_a_lost_connection_the_hub_joins_its_groups_before_receiving_again(
+    monkeypatch,
+):
+    """A Redis restart breaks the hub's receive and forgets the groups. The hub joins them
+    all again, retrying while Redis is still down, before it receives again: otherwise it
+    would listen on a channel no group sends to until the next REJOIN_EVERY tick (CI once
+    missed a broadcast that way)."""
+    calls: list[str] = []
+
+    class Layer:
+        receives = adds = 0
+
+        async def receive(self, channel: str) -> dict:
+            self.receives += 1
+            calls.append("receive")
+            if self.receives == 1:
+                raise ConnectionError("Redis restarted")
+            await asyncio.sleep(3600)
+            return {}
+
+        async def group_add(self, group: str, channel: str) -> None:
+            self.adds += 1
+            calls.append("join")
+            if self.adds <= 2:
+                raise ConnectionError("Redis is still starting")
+
+    class Socket:
+        pass
+
+    layer = Layer()
+    monkeypatch.setattr(fanout, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(fanout, "RETRY_AFTER", 0.01)
+    local = fanout.Hub()
+    local.bind()
+    local.channel = "specific.hub"
+    socket = Socket()
+    local.members["live-1-participants"].add(socket)
+    listening = asyncio.ensure_future(local._listen())
+    await asyncio.sleep(0.3)
+    listening.cancel()
+    assert calls == ["receive", "join", "join", "join", "receive"]
