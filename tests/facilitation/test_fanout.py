@@ -226,17 +226,23 @@ async def test_a_join_reaches_the_control_room_and_not_the_phones(
     await room.disconnect()
 
 
-def test_a_snapshot_reuses_the_last_render_while_nothing_it_shows_changed(
-    live, people, areas, monkeypatch
-):
-    renders: list[str] = []
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """The audiences broadcast.render_audience renders, in order."""
+    rendered: list[str] = []
     real = broadcast.render_audience
 
     def counting(live, audience, fresh=False):
-        renders.append(audience)
+        rendered.append(audience)
         return real(live, audience, fresh)
 
     monkeypatch.setattr(broadcast, "render_audience", counting)
+    return rendered
+
+
+def test_a_snapshot_reuses_the_last_render_while_nothing_it_shows_changed(
+    live, people, areas, renders
+):
     services.timer_start(live=live)  # its broadcast renders every audience (no loop here)
     renders.clear()
     first = json.loads(broadcast.audience_frame(live, "participants"))
@@ -296,17 +302,9 @@ async def test_the_control_room_is_rendered_after_the_phones_got_their_frame(
     await room.disconnect()
 
 
-def test_the_control_rooms_snapshot_is_always_rendered_afresh(live, people, monkeypatch):
+def test_the_control_rooms_snapshot_is_always_rendered_afresh(live, people, renders):
     """The control room shows presence, which changes with time alone (its 30 s snapshot
     keeps it current): no reuse for the staff's screens."""
-    renders: list[str] = []
-    real = broadcast.render_audience
-
-    def counting(live, audience, fresh=False):
-        renders.append(audience)
-        return real(live, audience, fresh)
-
-    monkeypatch.setattr(broadcast, "render_audience", counting)
     for _ in range(2):
         broadcast.audience_frame(live, "facilitator")
         broadcast.audience_frame(live, "projector")
