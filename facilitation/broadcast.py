@@ -71,10 +71,14 @@ _recent: dict[tuple[int, str, str, str], tuple[int, float, str]] = {}
 RECENT_MAX = 256  # sessions x audiences x languages kept; the oldest entries go first
 
 
+def _recent_key(live: LiveSession, audience: str) -> tuple[int, str, str, str]:
+    return (live.pk, live.qr_token, audience, translation.get_language() or "")
+
+
 def _remember(live: LiveSession, audience: str, seq: int, html: str) -> None:
     if audience not in REUSED:
         return
-    key = (live.pk, live.qr_token, audience, translation.get_language() or "")
+    key = _recent_key(live, audience)
     known = _recent.get(key)
     if known is None or known[0] <= seq:
         _recent.pop(key, None)  # re-insert: the dict's order is the age of the entries
@@ -91,8 +95,7 @@ def audience_frame(live: LiveSession, audience: str) -> str:
     seconds) so that a running timer starts from the right second."""
     live.refresh_from_db(fields=["seq", "participants_seq"])
     needed = live.participants_seq if audience == "participants" else live.seq
-    key = (live.pk, live.qr_token, audience, translation.get_language() or "")
-    known = _recent.get(key) if audience in REUSED else None
+    known = _recent.get(_recent_key(live, audience)) if audience in REUSED else None
     if known is not None and known[0] >= needed:
         seq, rendered_at, html = known
         return frame(seq=seq, age=round(time.monotonic() - rendered_at, 2), html=html)
