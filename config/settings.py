@@ -18,6 +18,8 @@ from zoneinfo import available_timezones
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PUENTE_VAR_DIR", BASE_DIR / "var"))
@@ -196,32 +198,42 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
-                # channels_redis blocks in BZPOPMIN: an idle consumer then fails with
-                # "Timeout reading" and closes with 1011. Read longer than the pop blocks.
-                # max_connections: redis-py 8 caps a pool at 100 and raises at once beyond
-                # (MaxConnectionsError). Every socket's heartbeat touches Redis, so 300 phones
-                # beating together (a ping burst, a reconnect after a Wi-Fi blip) exhausted
-                # it and a broadcast failed with them (seen in the 30-minute soak).
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 15,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
-                    }
-                ],
-                "prefix": env_str("CHANNEL_PREFIX", "puente"),
-                "capacity": env_int("CHANNEL_CAPACITY", 1000),
-                "expiry": 60,
-                "group_expiry": 3600,
-            },
-        }
+
+
+def redis_channel_layer(url: str) -> dict:
+    """The channel layer on the Redis at `url` (scaled mode)."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py 8 reads with a 5 s socket timeout by default, the same 5 s that
+            # channels_redis blocks in BZPOPMIN: an idle consumer then fails with
+            # "Timeout reading" and closes with 1011. Read longer than the pop blocks.
+            # max_connections: redis-py 8 caps a pool at 100 and raises at once beyond
+            # (MaxConnectionsError). Every socket's heartbeat touches Redis, so 300 phones
+            # beating together (a ping burst, a reconnect after a Wi-Fi blip) exhausted
+            # it and a broadcast failed with them (seen in the 30-minute soak).
+            # retry: redis-py 8's asyncio connections retry nothing by default, and after a
+            # Redis restart a pooled connection can still look open; its next command then
+            # fails with "Connection closed by server" (a phone's connect closed with 3503
+            # in CI). Three retries on a fresh connection, 50 ms to 0.5 s apart.
+            "hosts": [
+                {
+                    "address": url,
+                    "socket_timeout": 15,
+                    "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+                    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                }
+            ],
+            "prefix": env_str("CHANNEL_PREFIX", "puente"),
+            "capacity": env_int("CHANNEL_CAPACITY", 1000),
+            "expiry": 60,
+            "group_expiry": 3600,
+        },
     }
+
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
