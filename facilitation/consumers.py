@@ -142,6 +142,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 logger.warning("live write failed, asking the client to retry: %r", error)
                 await self.close(code=CLOSE_RETRY)
                 return
+            if isinstance(error, RETRYABLE):
+                # A heartbeat's catch-up or a snapshot request met the database or Redis
+                # down: nothing the participant did or can fix; the next heartbeat tries
+                # again (an error here showed "No pudimos procesar eso" on every phone).
+                logger.warning("live heartbeat failed; the next one retries: %r", error)
+                return
             # Never let an exception close the socket (1011 would leave a phone offline).
             logger.exception("live message failed")
             await self.send_error(_("No pudimos procesar eso. Inténtalo de nuevo."))

@@ -120,3 +120,31 @@ async def test_facilitator_socket_needs_a_facilitator_of_the_organisation(live, 
     comm = communicator(f"/ws/sala/{live.pk}/")
     await comm.connect()
     assert (await comm.receive_output(timeout=3))["code"] == 4001
+
+
+async def test_a_heartbeat_that_meets_redis_down_shows_nothing_and_keeps_the_socket(
+    people, monkeypatch
+):
+    """The catch-up of a heartbeat failing for a moment (Redis restarting) is not the
+    participant's doing: no error on the phone, the socket stays, the next heartbeat works."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from facilitation.consumers import ParticipantConsumer
+
+    comm, _, _ = await connect_phone(people["logistica"])
+    original = ParticipantConsumer.catch_up
+    failing = True
+
+    async def catch_up(self):
+        if failing:
+            raise RedisConnectionError("Connection closed by server.")
+        await original(self)
+
+    monkeypatch.setattr(ParticipantConsumer, "catch_up", catch_up)
+    await comm.send_json_to({"type": "ping", "t": 1})
+    assert await receive_json(comm) == {"pong": 1}
+    assert await comm.receive_nothing(timeout=0.3)
+    failing = False
+    await comm.send_json_to({"type": "ping", "t": 2})
+    assert await receive_json(comm) == {"pong": 2}
+    await comm.disconnect()
