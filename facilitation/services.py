@@ -446,11 +446,15 @@ def participant_commit(*, participant: Participant) -> Participant:
     return participant
 
 
-def _active(participant: Participant) -> tuple[Participant, LiveSession]:
-    """Re-read the participant and the session: every message is authorised afresh."""
-    fresh = Participant.objects.select_related("live__current_block__kind", "area").get(
-        pk=participant.pk
-    )
+def _active(participant: Participant, *, lock: bool = False) -> tuple[Participant, LiveSession]:
+    """Re-read the participant and the session: every message is authorised afresh. lock:
+    hold the participant's row until the transaction ends (one statement for both)."""
+    rows = Participant.objects.select_related("live__current_block__kind", "area")
+    if lock:
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join
+        # to current_block.
+        rows = rows.select_for_update(of=("self",))
+    fresh = rows.get(pk=participant.pk)
     if fresh.removed_at is not None:
         raise LiveError(_("Quien facilita te retiró de esta sesión."), code="removed")
     if not fresh.live.is_open:
@@ -521,15 +525,26 @@ def contribution_submit(
     return contribution, True
 
 
-@transaction.atomic
 def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
-    participant, live = _active(participant)
+    """Place one dot once per key. Returns (dot, created)."""
+    try:
+        return _dot_place(participant, key, contribution_id)
+    except IntegrityError:
+        # The same key stored at once by another request (the lock below makes that all but
+        # impossible: a key is one phone's, and its taps queue on its participant's row).
+        live = LiveSession.objects.get(pk=participant.live_id)
+        return Dot.objects.get(live=live, key_digest=key_digest(live, key)), False
+
+
+@transaction.atomic
+def _dot_place(participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
+    # Lock the participant first, so two taps at once cannot both take the last dot and a
+    # resent key finds the first one stored: seven statements for a vote, no savepoint.
+    participant, live = _active(participant, lock=True)
     digest = key_digest(live, key)
     existing = Dot.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
-    # Lock the participant so two taps at once cannot both take the last dot.
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
     block = live.current_block
     if not live.voting_open or block is None or block.dots == 0:
         raise LiveError(_("La votación no está abierta."))
@@ -541,17 +556,13 @@ def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tu
     used = Dot.objects.filter(participant=participant, block=block).count()
     if used >= block.dots:
         raise LiveError(_("Ya usaste todos tus puntos. Quita uno para moverlo."))
-    try:
-        with transaction.atomic():
-            dot = Dot.objects.create(
-                live=live,
-                block=block,
-                participant=participant,
-                contribution=contribution,
-                key_digest=digest,
-            )
-    except IntegrityError:
-        return Dot.objects.get(live=live, key_digest=digest), False
+    dot = Dot.objects.create(
+        live=live,
+        block=block,
+        participant=participant,
+        contribution=contribution,
+        key_digest=digest,
+    )
     # Phones show counts only after the reveal, and the reveal closes the voting.
     _changed(live, phones=False)
     _personal([participant.pk], live)
@@ -560,8 +571,7 @@ def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tu
 
 @transaction.atomic
 def dot_remove(*, participant: Participant, contribution_id: int) -> bool:
-    participant, live = _active(participant)
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    participant, live = _active(participant, lock=True)
     if not live.voting_open:
         raise LiveError(_("La votación no está abierta."))
     dot = (

@@ -833,3 +833,23 @@ def test_a_staff_only_change_is_broadcast_to_the_staff_only(
     with django_capture_on_commit_callbacks(execute=True):
         services.participant_join(live=live, name="Eva", area=areas["compras"])
     assert sent == [("live", live.pk, broadcast.STAFF_AUDIENCES)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vote_is_six_statements(live, people, wall, monkeypatch):
+    """The vote path of a 500-phone burst: lock and read the participant with its session in
+    one statement, the key, the contribution, the dots used, the insert, the sequence (it was
+    nine and two savepoint statements). The broadcasts after commit are not counted here."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, items = wall
+    services.voting_set_open(live=live, open=True)
+    monkeypatch.setattr(broadcast, "live_changed", lambda *args: None)
+    monkeypatch.setattr(broadcast, "participants_changed", lambda *args: None)
+    with CaptureQueriesContext(connection) as queries:
+        services.dot_place(participant=people["ventas"], key="count", contribution_id=items[0].pk)
+    statements = [
+        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT"))
+    ]
+    assert len(statements) == 6, statements
