@@ -15,6 +15,7 @@ import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -174,11 +175,32 @@ def live_changed(live_id: int, audiences: tuple[str, ...] = AUDIENCES) -> None:
 
 
 def participants_changed(live_id: int, participant_ids: list[int]) -> None:
-    for participant in Participant.objects.filter(pk__in=participant_ids, live_id=live_id):
-        _group_send(
-            participant_group(participant.pk),
-            {"type": "live.frame", "text": frame(html=render_me(participant))},
-        )
+    """After commit: these participants' own frames (#me), rendered in the language of the
+    change, on the event loop when one serves this process (fanout.hub), at once otherwise."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if fanout.hub.personal(live_id, participant_ids, language):
+        return
+    items = {pid: (live_id, language) for pid in participant_ids}
+    for group, message in personal_messages(items):
+        _group_send(group, message)
+
+
+def personal_messages(items: dict[int, tuple[int, str]]) -> list[tuple[str, dict]]:
+    """The layer messages of participants' own frames: {participant: (session, language)}."""
+    by_language: dict[str, list[int]] = {}
+    for pid, (_live_id, language) in items.items():
+        by_language.setdefault(language, []).append(pid)
+    messages = []
+    for language, ids in by_language.items():
+        with translation.override(language):
+            for participant in Participant.objects.filter(pk__in=ids):
+                if items[participant.pk][0] != participant.live_id:
+                    continue
+                text = frame(html=render_me(participant))
+                messages.append(
+                    (participant_group(participant.pk), {"type": "live.frame", "text": text})
+                )
+    return messages
 
 
 def participant_removed(live_id: int, participant_id: int) -> None:

@@ -13,10 +13,10 @@ So, without patching the libraries:
   it concerns (a join, a vote before the reveal, an emotion or a consent shows only on the
   staff's screens: the phones' view is not rendered for it), and one task per session
   renders each marked audience and sends it, at once for a lone change and, while changes
-  keep arriving during the renders, at most once per WINDOW, carrying the newest sequence
-  number. A burst of 500 votes costs a handful of renders, not 500. Every frame is a whole
-  fragment, so a screen that skips a number has lost nothing; a stale frame (lower number)
-  is ignored by the client.
+  keep arriving during the renders, at most once per WINDOW (STAFF_WINDOW while only the
+  staff's screens changed), carrying the newest sequence number. A burst of 500 votes costs
+  a handful of renders, not 500. Every frame is a whole fragment, so a screen that skips a
+  number has lost nothing; a stale frame (lower number) is ignored by the client.
 - Several processes may flush the same state: the first to claim (session, audience, seq)
   in the shared cache sends it, the others skip it, so no screen gets the same number twice.
 
@@ -36,6 +36,11 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 WINDOW = 0.15  # seconds between two flushes of one live session
+# A burst that only the staff's screens show (500 votes before the reveal, a room joining)
+# is flushed at most this often: the control room and projector renders are the heaviest
+# (every contribution with its dots) and, 6-7 times a second in each process, they took the
+# CPU the votes themselves needed. A change the phones show still goes out after WINDOW.
+STAFF_WINDOW = 0.5
 REJOIN_EVERY = 10.0  # a restarted Redis forgets groups: join them again this often
 RETRY_AFTER = 0.5  # the layer failed: wait before receiving again
 # After sending one audience's frame, the next render waits (at most this long) until this
@@ -68,6 +73,9 @@ class Hub:
         self.listening = False
         self.pending: dict[int, set[str]] = {}
         self.flushers: dict[int, asyncio.Task[None]] = {}
+        self.wakeups: dict[int, asyncio.Event] = {}  # a flusher waiting out its window
+        self.personal_pending: dict[int, tuple[int, str]] = {}  # participant -> (live, lang)
+        self.personal_flusher: asyncio.Task[None] | None = None
         self.delivered: dict[str, int] = {}  # group -> newest seq handed to local sockets
         self.delivery = asyncio.Event() if loop is not None else None
 
@@ -195,10 +203,54 @@ class Hub:
             loop.call_soon_threadsafe(self._schedule, live_id, audiences)
         return True
 
+    def personal(self, live_id: int, participant_ids: list[int], language: str) -> bool:
+        """From any thread, after commit: render and send these participants' own frames
+        off the writer's thread (a vote is acknowledged once stored, not once its voter's
+        frame is rendered); the taps of one participant during a render are rendered once.
+        False when no loop serves this process (the caller then sends at once)."""
+        loop = self.loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            return False
+        items = {pid: (live_id, language) for pid in participant_ids}
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._schedule_personal(items)
+        else:
+            loop.call_soon_threadsafe(self._schedule_personal, items)
+        return True
+
+    def _schedule_personal(self, items: dict[int, tuple[int, str]]) -> None:
+        self.personal_pending.update(items)
+        if self.personal_flusher is None:
+            self.personal_flusher = self._spawn(self._flush_personal())
+
+    async def _flush_personal(self) -> None:
+        from facilitation.broadcast import personal_messages
+
+        layer = get_channel_layer()
+        try:
+            while self.personal_pending:
+                items, self.personal_pending = self.personal_pending, {}
+                try:
+                    messages = await in_thread(personal_messages)(items)
+                    for group, message in messages:
+                        await layer.group_send(group, message)
+                except Exception:  # the participant's next snapshot brings it
+                    logger.exception("personal frames failed")
+        finally:
+            self.personal_flusher = None
+
     def _schedule(self, live_id: int, audiences: tuple[str, ...]) -> None:
+        from facilitation.broadcast import STAFF_AUDIENCES
+
         self.pending.setdefault(live_id, set()).update(audiences)
         if live_id not in self.flushers:
             self.flushers[live_id] = self._spawn(self._flusher(live_id))
+        elif not set(audiences) <= set(STAFF_AUDIENCES) and live_id in self.wakeups:
+            self.wakeups[live_id].set()  # the phones' change need not wait a staff window
 
     async def _flusher(self, live_id: int) -> None:
         loop = asyncio.get_running_loop()
@@ -210,12 +262,33 @@ class Hub:
                     await self._flush_once(live_id, audiences)
                 except Exception:  # screens converge on their heartbeat's catch-up
                     logger.exception("broadcast of live session %s failed", live_id)
-                if live_id in self.pending:
-                    # More changed while this one rendered: a burst. Gather it for the rest
-                    # of the window. A lone change (a facilitator's click) goes out at once.
-                    await asyncio.sleep(max(0.0, WINDOW - (loop.time() - started)))
+                # A change within the window of this flush waits for its end, gathered with
+                # the others of the burst; a lone change (a facilitator's click) went out at
+                # once, and so does one after a quiet window.
+                await self._window(live_id, started)
         finally:
             self.flushers.pop(live_id, None)
+
+    async def _window(self, live_id: int, started: float) -> None:
+        """Wait out the window that began at `started`: WINDOW once a change the phones show
+        is pending, STAFF_WINDOW while only the staff's screens have changed (or nothing)."""
+        from facilitation.broadcast import STAFF_AUDIENCES
+
+        loop = asyncio.get_running_loop()
+        wake = self.wakeups[live_id] = asyncio.Event()
+        try:
+            while True:
+                staff_only = self.pending.get(live_id, set()) <= set(STAFF_AUDIENCES)
+                left = (STAFF_WINDOW if staff_only else WINDOW) - (loop.time() - started)
+                if left <= 0:
+                    return
+                wake.clear()
+                try:
+                    await asyncio.wait_for(wake.wait(), left)
+                except TimeoutError:
+                    pass
+        finally:
+            self.wakeups.pop(live_id, None)
 
     async def _flush_once(self, live_id: int, audiences: set[str]) -> None:
         from facilitation.broadcast import AUDIENCES, live_message

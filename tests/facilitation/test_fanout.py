@@ -367,3 +367,84 @@ async def test_after_a_lost_connection_the_hub_joins_its_groups_before_receiving
     await asyncio.sleep(0.3)
     listening.cancel()
     assert calls == ["receive", "join", "join", "join", "receive"]
+
+
+@pytest.fixture
+def flushes(monkeypatch) -> list[tuple[float, set[str]]]:
+    """When the hub flushed, and which audiences (nothing rendered)."""
+    done: list[tuple[float, set[str]]] = []
+
+    async def flush_once(live_id, audiences):
+        done.append((asyncio.get_running_loop().time(), set(audiences)))
+        await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(hub, "_flush_once", flush_once)
+    return done
+
+
+async def test_a_burst_only_the_staff_see_is_flushed_at_most_every_staff_window(flushes):
+    """500 votes before the reveal change only the control room and projector: their heavy
+    renders go out at most every STAFF_WINDOW, not every WINDOW."""
+    hub.bind()
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 1.2
+    while loop.time() < end:
+        hub.changed(1, broadcast.STAFF_AUDIENCES)
+        await asyncio.sleep(0.02)
+    while 1 in hub.flushers:
+        await asyncio.sleep(0.05)
+    times = [t for t, _ in flushes]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert 3 <= len(times) <= 4
+    assert min(gaps) >= fanout.STAFF_WINDOW - 0.02
+
+
+async def test_a_change_the_phones_show_is_not_held_back_by_a_staff_burst(flushes):
+    hub.bind()
+    hub.changed(2, broadcast.STAFF_AUDIENCES)
+    await asyncio.sleep(0.005)
+    hub.changed(2, broadcast.STAFF_AUDIENCES)  # a burst: the next flush waits a window
+    await asyncio.sleep(0.03)
+    hub.changed(2, broadcast.AUDIENCES)
+    while 2 in hub.flushers:
+        await asyncio.sleep(0.02)
+    (first, _), (second, audiences) = flushes
+    assert "participants" in audiences
+    assert second - first < fanout.WINDOW + 0.1
+
+
+async def test_a_vote_is_acknowledged_without_waiting_for_its_voters_frame(
+    live, people, monkeypatch
+):
+    """The voter's own frame (#me, dots left) is rendered on the hub after the vote is
+    stored: the acknowledgement does not wait for it, and the frame follows."""
+    import threading
+
+    from tests.facilitation.conftest import goto
+
+    def open_wall():
+        goto(live, "unsaid")
+        block = live.workshop.blocks.get(kind__slug="unsaid")
+        item, _ = services.contribution_submit(
+            participant=people["compras"], key="w", text="Idea", block_id=block.pk
+        )
+        services.voting_set_open(live=live, open=True)
+        return item
+
+    item = await database_sync_to_async(open_wall)()
+    comm, _, _ = await connect_phone(people["ventas"])
+    await frames_until_quiet(comm)
+    release = threading.Event()
+    real = broadcast.render_me
+
+    def slow_render_me(participant):
+        release.wait(5)
+        return real(participant)
+
+    monkeypatch.setattr(broadcast, "render_me", slow_render_me)
+    await comm.send_json_to({"type": "dot", "action": "add", "key": "v1", "contribution": item.pk})
+    assert await receive_json(comm, timeout=2) == {"ack": "v1", "ok": True}
+    release.set()
+    frames = await frames_until_quiet(comm)
+    assert any('id="me"' in f.get("html", "") for f in frames)
+    await comm.disconnect()
