@@ -52,10 +52,11 @@ def render_audience(live: LiveSession, audience: str, fresh: bool = False) -> st
     return render_to_string(TEMPLATES[audience], {"state": state, "audience": audience})
 
 
-def render_me(participant: Participant) -> str:
+def render_me(participant: Participant, *, loaded: bool = False) -> str:
     from facilitation.selectors import participant_me
 
-    return render_to_string("facilitation/_me.html", {"me": participant_me(participant)})
+    me = participant_me(participant, loaded=loaded)
+    return render_to_string("facilitation/_me.html", {"me": me})
 
 
 def frame(**payload: object) -> str:
@@ -187,16 +188,18 @@ def participants_changed(live_id: int, participant_ids: list[int]) -> None:
 
 def personal_messages(items: dict[int, tuple[int, str]]) -> list[tuple[str, dict]]:
     """The layer messages of participants' own frames: {participant: (session, language)}."""
+    from facilitation.selectors import ME_RELATED
+
     by_language: dict[str, list[int]] = {}
     for pid, (_live_id, language) in items.items():
         by_language.setdefault(language, []).append(pid)
     messages = []
     for language, ids in by_language.items():
         with translation.override(language):
-            for participant in Participant.objects.filter(pk__in=ids):
+            for participant in Participant.objects.select_related(*ME_RELATED).filter(pk__in=ids):
                 if items[participant.pk][0] != participant.live_id:
                     continue
-                text = frame(html=render_me(participant))
+                text = frame(html=render_me(participant, loaded=True))
                 messages.append(
                     (participant_group(participant.pk), {"type": "live.frame", "text": text})
                 )

@@ -268,8 +268,6 @@ class ParticipantMe:
     participant: Participant
     dots_left: int
     my_dots: Counter
-    checkin: EmotionCheck | None
-    checkout: EmotionCheck | None
     consents: list[Consent] = field(default_factory=list)
     owned: list[Agreement] = field(default_factory=list)
 
@@ -286,23 +284,24 @@ class ParticipantMe:
         return ",".join(f"{pk}:{n}" for pk, n in sorted(self.my_dots.items()))
 
 
-def participant_me(participant: Participant) -> ParticipantMe:
-    participant = Participant.objects.select_related("live__current_block", "area").get(
-        pk=participant.pk
-    )
+ME_RELATED = ("live__current_block", "area")
+
+
+def participant_me(participant: Participant, *, loaded: bool = False) -> ParticipantMe:
+    """What one phone shows of itself (#me). loaded: the participant was just read with
+    ME_RELATED (a broadcast of several reads them in one query); otherwise read afresh."""
+    if not loaded:
+        participant = Participant.objects.select_related(*ME_RELATED).get(pk=participant.pk)
     block = participant.live.current_block
     my_dots: Counter = Counter(
         Dot.objects.filter(participant=participant, block=block).values_list(
             "contribution_id", flat=True
         )
     )
-    checks = {c.moment: c for c in EmotionCheck.objects.filter(participant=participant)}
     return ParticipantMe(
         participant=participant,
         dots_left=max(0, (block.dots if block else 0) - sum(my_dots.values())),
         my_dots=my_dots,
-        checkin=checks.get("checkin"),
-        checkout=checks.get("checkout"),
         consents=list(Consent.objects.filter(participant=participant).order_by("id")),
         owned=list(
             Agreement.objects.filter(

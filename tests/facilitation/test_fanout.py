@@ -437,9 +437,9 @@ async def test_a_vote_is_acknowledged_without_waiting_for_its_voters_frame(
     release = threading.Event()
     real = broadcast.render_me
 
-    def slow_render_me(participant):
+    def slow_render_me(participant, **options):
         release.wait(5)
-        return real(participant)
+        return real(participant, **options)
 
     monkeypatch.setattr(broadcast, "render_me", slow_render_me)
     await comm.send_json_to({"type": "dot", "action": "add", "key": "v1", "contribution": item.pk})

@@ -1,6 +1,7 @@
 """Services of the live session: every state change, its refusals, and commit-then-broadcast."""
 
 import datetime
+import json
 import threading
 from itertools import combinations
 
@@ -853,3 +854,22 @@ def test_a_vote_is_six_statements(live, people, wall, monkeypatch):
         q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT"))
     ]
     assert len(statements) == 6, statements
+
+
+def test_a_voters_own_frame_is_four_statements(live, people, wall):
+    """After each vote the voter's #me is rendered: the participant with its session and
+    current block, its dots, its consents, the agreements it owns (it was six, with an
+    emotion query the fragment never showed and the participant read twice)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, items = wall
+    services.voting_set_open(live=live, open=True)
+    voter = people["ventas"]
+    services.dot_place(participant=voter, key="mine", contribution_id=items[0].pk)
+    with CaptureQueriesContext(connection) as queries:
+        messages = broadcast.personal_messages({voter.pk: (live.pk, "es")})
+    assert len(queries.captured_queries) == 4
+    ((group, message),) = messages
+    assert group == broadcast.participant_group(voter.pk)
+    assert f'data-my-dots="{items[0].pk}:1"' in json.loads(message["text"])["html"]
