@@ -190,36 +190,30 @@ class Hub:
         """From any thread, after commit: schedule a coalesced broadcast of the session to
         these audiences. False when no loop serves this process (the caller then sends at
         once)."""
-        loop = self.loop
-        if loop is None or loop.is_closed() or not loop.is_running():
-            return False
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._schedule(live_id, audiences)
-        else:
-            loop.call_soon_threadsafe(self._schedule, live_id, audiences)
-        return True
+        return self._on_loop(self._schedule, live_id, audiences)
 
     def personal(self, live_id: int, participant_ids: list[int], language: str) -> bool:
         """From any thread, after commit: render and send these participants' own frames
         off the writer's thread (a vote is acknowledged once stored, not once its voter's
         frame is rendered); the taps of one participant during a render are rendered once.
         False when no loop serves this process (the caller then sends at once)."""
+        items = {pid: (live_id, language) for pid in participant_ids}
+        return self._on_loop(self._schedule_personal, items)
+
+    def _on_loop(self, callback: Any, *args: Any) -> bool:
+        """Run `callback(*args)` on the hub's loop, from that loop or from another thread;
+        False when no loop serves this process."""
         loop = self.loop
         if loop is None or loop.is_closed() or not loop.is_running():
             return False
-        items = {pid: (live_id, language) for pid in participant_ids}
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            self._schedule_personal(items)
+            callback(*args)
         else:
-            loop.call_soon_threadsafe(self._schedule_personal, items)
+            loop.call_soon_threadsafe(callback, *args)
         return True
 
     def _schedule_personal(self, items: dict[int, tuple[int, str]]) -> None:
