@@ -256,24 +256,28 @@ class Hub:
                     await self._flush_once(live_id, audiences)
                 except Exception:  # screens converge on their heartbeat's catch-up
                     logger.exception("broadcast of live session %s failed", live_id)
-                # A change within the window of this flush waits for its end, gathered with
-                # the others of the burst; a lone change (a facilitator's click) went out at
-                # once, and so does one after a quiet window.
-                await self._window(live_id, started)
+                # Changes that arrived during this flush are a burst: they wait for the end
+                # of the window, gathered. After a flush that nothing interrupted, a change
+                # the phones show (a facilitator's click) goes out at once, as the first did;
+                # one only the staff see still waits for the end of STAFF_WINDOW.
+                await self._window(live_id, started, burst=live_id in self.pending)
         finally:
             self.flushers.pop(live_id, None)
 
-    async def _window(self, live_id: int, started: float) -> None:
-        """Wait out the window that began at `started`: WINDOW once a change the phones show
-        is pending, STAFF_WINDOW while only the staff's screens have changed (or nothing)."""
+    async def _window(self, live_id: int, started: float, *, burst: bool) -> None:
+        """Wait out the window that began at `started`: STAFF_WINDOW while only the staff's
+        screens have changed (or nothing); once a change the phones show is pending, WINDOW
+        in a burst and not at all otherwise."""
         from facilitation.broadcast import STAFF_AUDIENCES
 
         loop = asyncio.get_running_loop()
+        phones_window = WINDOW if burst else 0.0
         wake = self.wakeups[live_id] = asyncio.Event()
         try:
             while True:
                 staff_only = self.pending.get(live_id, set()) <= set(STAFF_AUDIENCES)
-                left = (STAFF_WINDOW if staff_only else WINDOW) - (loop.time() - started)
+                window = STAFF_WINDOW if staff_only else phones_window
+                left = window - (loop.time() - started)
                 if left <= 0:
                     return
                 wake.clear()
