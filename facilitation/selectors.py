@@ -266,7 +266,6 @@ def tables(live: LiveSession) -> list[list[Participant]]:
 @dataclass
 class ParticipantMe:
     participant: Participant
-    dots_left: int
     my_dots: Counter
     consents: list[Consent] = field(default_factory=list)
     owned: list[Agreement] = field(default_factory=list)
@@ -300,7 +299,6 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
     )
     return ParticipantMe(
         participant=participant,
-        dots_left=max(0, (block.dots if block else 0) - sum(my_dots.values())),
         my_dots=my_dots,
         consents=list(Consent.objects.filter(participant=participant).order_by("id")),
         owned=list(

@@ -539,7 +539,7 @@ def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tu
 @transaction.atomic
 def _dot_place(participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
     # Lock the participant first, so two taps at once cannot both take the last dot and a
-    # resent key finds the first one stored: seven statements for a vote, no savepoint.
+    # resent key finds the first one stored: six statements for a vote, no savepoint.
     participant, live = _active(participant, lock=True)
     digest = key_digest(live, key)
     existing = Dot.objects.filter(live=live, key_digest=digest).first()
