@@ -179,9 +179,9 @@ def participants_changed(live_id: int, participant_ids: list[int]) -> None:
     """After commit: these participants' own frames (#me), rendered in the language of the
     change, on the event loop when one serves this process (fanout.hub), at once otherwise."""
     language = translation.get_language() or settings.LANGUAGE_CODE
-    if fanout.hub.personal(live_id, participant_ids, language):
-        return
     items = {pid: (live_id, language) for pid in participant_ids}
+    if fanout.hub.personal(items):
+        return
     for group, message in personal_messages(items):
         _group_send(group, message)
 

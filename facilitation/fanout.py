@@ -192,12 +192,12 @@ class Hub:
         once)."""
         return self._on_loop(self._schedule, live_id, audiences)
 
-    def personal(self, live_id: int, participant_ids: list[int], language: str) -> bool:
+    def personal(self, items: dict[int, tuple[int, str]]) -> bool:
         """From any thread, after commit: render and send these participants' own frames
-        off the writer's thread (a vote is acknowledged once stored, not once its voter's
-        frame is rendered); the taps of one participant during a render are rendered once.
-        False when no loop serves this process (the caller then sends at once)."""
-        items = {pid: (live_id, language) for pid in participant_ids}
+        ({participant: (session, language)}, see broadcast.personal_messages) off the
+        writer's thread (a vote is acknowledged once stored, not once its voter's frame is
+        rendered); the taps of one participant during a render are rendered once. False
+        when no loop serves this process (the caller then sends at once)."""
         return self._on_loop(self._schedule_personal, items)
 
     def _on_loop(self, callback: Any, *args: Any) -> bool:
