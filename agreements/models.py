@@ -16,7 +16,7 @@ from workshops.models import Area, Block, Organisation, Principle, Workshop
 class Agreement(models.Model):
     class Outcome(models.TextChoices):
         DRAFT = "draft", _("Borrador")
-        CONSENT = "consent", _("En consentimiento")
+        CONSENT = "consent", _("En consulta")
         AGREED = "agreed", _("Acordado")
         DROPPED = "dropped", _("Descartado en la sesión")
 

@@ -193,7 +193,7 @@ def agreement_reword(
 def agreement_ask_consent(*, agreement: Agreement) -> Agreement:
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if agreement.outcome != Agreement.Outcome.DRAFT:
-        raise AgreementError(_("Este acuerdo ya pasó por el consentimiento."))
+        raise AgreementError(_("Este acuerdo ya pasó por la consulta."))
     agreement.outcome = Agreement.Outcome.CONSENT
     agreement.save(update_fields=["outcome"])
     notify_live(agreement.live)
@@ -210,7 +210,7 @@ def consent_submit(
     participant, live = _active(participant)
     agreement = Agreement.objects.filter(pk=agreement_id, live=live).first()
     if agreement is None or agreement.outcome != Agreement.Outcome.CONSENT:
-        raise AgreementError(_("Ese acuerdo no está pidiendo consentimiento."))
+        raise AgreementError(_("Ese acuerdo no está en consulta."))
     if version != agreement.version:
         raise AgreementError(_("El acuerdo cambió: lee la nueva versión antes de responder."))
     if choice not in Consent.Choice.values:
@@ -288,7 +288,7 @@ def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
         subject=_("Tu acuerdo: %(text)s") % {"text": agreement.text[:60]},
         message=_(
             "Hola %(name)s:\n\nEn la sesión «%(session)s» quedaste como responsable de:\n"
-            "%(text)s\nFecha de entrega: %(due)s\n\nActualiza su avance aquí:\n%(url)s\n"
+            "%(text)s\nFecha de entrega: %(due)s\n\nActualiza el avance aquí:\n%(url)s\n"
         )
         % {
             "name": owner.name,

@@ -57,7 +57,7 @@ def setup() -> dict[str, object]:
         date=datetime.date(2026, 12, 1),
         start_time=datetime.time(8, 0),
         invited={area: 200 for area in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
     live = services.live_start(workshop=workshop)

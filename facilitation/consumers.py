@@ -268,6 +268,7 @@ class ParticipantConsumer(LiveConsumer):
                     moment=str(data.get("moment") or ""),
                     emotion=str(data.get("emotion") or ""),
                     intensity=_int(data.get("intensity")),
+                    word=str(data.get("word") or "")[:200],
                 )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.

@@ -160,13 +160,22 @@ class Dot(models.Model):
 
 
 class Emotion(models.TextChoices):
-    CALM = "calma", _("Calma")
+    """Ordered from ease to unease, so check-in and check-out read side by side. Stored
+    values never change (earlier sessions keep theirs)."""
+
+    TRUST = "confianza", _("Confianza")
+    CALM = "calma", _("Tranquilidad")
     HOPE = "esperanza", _("Esperanza")
+    ENTHUSIASM = "entusiasmo", _("Entusiasmo")
     JOY = "alegria", _("Alegría")
-    CURIOSITY = "curiosidad", _("Curiosidad")
     GRATITUDE = "gratitud", _("Gratitud")
+    CURIOSITY = "curiosidad", _("Curiosidad")
+    SCEPTICISM = "escepticismo", _("Escepticismo")
     FATIGUE = "cansancio", _("Cansancio")
     WORRY = "preocupacion", _("Preocupación")
+    FEAR = "miedo", _("Miedo")
+    SADNESS = "tristeza", _("Tristeza")
+    HELPLESSNESS = "impotencia", _("Impotencia")
     FRUSTRATION = "frustracion", _("Frustración")
     ANGER = "enojo", _("Enojo")
     DISTRUST = "desconfianza", _("Desconfianza")
@@ -183,6 +192,9 @@ class EmotionCheck(models.Model):
     moment = models.CharField(max_length=10, choices=Moment.choices)
     emotion = models.CharField(max_length=20, choices=Emotion.choices)
     intensity = models.PositiveSmallIntegerField()
+    # An optional single word beside the emotion ("cansado", "expectante"); shown only as
+    # the room's list of words, never with a name.
+    word = models.CharField(_("palabra"), max_length=30, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

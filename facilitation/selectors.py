@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
 from facilitation.models import Contribution, Dot, Emotion, EmotionCheck, LiveSession, Participant
+from workshops import method
 from workshops.models import Area, Assumption, Block, Principle, Workshop
 
 PRESENT_SECONDS = 120
@@ -30,6 +31,35 @@ class EmotionBar:
     count: int
     percent: int
     mean_intensity: float
+
+
+@dataclass
+class EmotionPanel:
+    moment: str
+    label: str
+    bars: list[EmotionBar]
+    total: int
+    words: list[tuple[str, int]]
+
+
+@dataclass
+class GuideStep:
+    title: str
+    minutes: int
+    start_seconds: int  # into the block, by the plan
+    end_seconds: int
+    is_current: bool
+
+
+@dataclass
+class BlockGuide:
+    """The facilitator's guide for the current block: its steps (the current one follows the
+    timer) and the kind's script, probes and cautions."""
+
+    steps: list[GuideStep]
+    kind: method.KindGuide | None
+    notes: str
+    total_seconds: int  # planned plus the facilitator's adjustments
 
 
 @dataclass
@@ -65,6 +95,41 @@ class LiveState:
     open_agreements: list["OpenAgreement"] = field(default_factory=list)
     checkout_missing: bool = False
     consent_answers: int = 0
+    guide: BlockGuide | None = None
+    # The room's single words beside its emotions, most said first (never with a name).
+    words: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    now: datetime.datetime | None = None
+
+    @property
+    def emotion_panels(self) -> list["EmotionPanel"]:
+        """Arrival and departure side by side; departure only once someone answered it or
+        the room is in the check-out."""
+        panels = []
+        for moment, label in EmotionCheck.Moment.choices:
+            total = self.emotion_totals.get(moment, 0)
+            if moment == "checkout" and not total and self.emotion_moment != "checkout":
+                continue
+            panels.append(
+                EmotionPanel(
+                    moment,
+                    str(label),
+                    self.emotions.get(moment, []),
+                    total,
+                    self.words.get(moment, []),
+                )
+            )
+        return panels
+
+    @property
+    def is_break(self) -> bool:
+        return self.block is not None and self.block.kind.slug == method.BREAK_KIND
+
+    @property
+    def returns_at(self) -> datetime.datetime | None:
+        """A break's end as a clock time (what every screen says: «Regresamos a las…»)."""
+        if not self.is_break or self.now is None:
+            return None
+        return self.now + datetime.timedelta(seconds=max(self.remaining_seconds, 0))
 
     @property
     def overdue(self) -> bool:
@@ -131,7 +196,16 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         emotions=emotions,
         emotion_totals=totals,
         principle=live.pushed_principle,
+        now=now,
     )
+    if audience != "participants":
+        state.words = _room_words(live)
+    if audience == "facilitator" and block is not None:
+        state.guide = block_guide(
+            block,
+            elapsed=block.minutes * 60 + live.timer_adjust_seconds - remaining,
+            adjust=live.timer_adjust_seconds,
+        )
     if audience == "facilitator":
         state.timeline = timeline(live, block, remaining, now)
         state.participants = list(
@@ -212,6 +286,38 @@ def _room_figures(
             key=lambda bar: -bar.count,
         )
     return presence, emotions, totals
+
+
+WORDS_SHOWN = 12
+
+
+def _room_words(live: LiveSession) -> dict[str, list[tuple[str, int]]]:
+    rows = EmotionCheck.objects.filter(live=live).exclude(word="").values_list("moment", "word")
+    counted: dict[str, Counter[str]] = {moment: Counter() for moment in EmotionCheck.Moment.values}
+    for moment, word in rows:
+        counted[moment][word.casefold()] += 1
+    return {moment: words.most_common(WORDS_SHOWN) for moment, words in counted.items()}
+
+
+def block_guide(block: Block, *, elapsed: float, adjust: int = 0) -> BlockGuide:
+    """`elapsed`: seconds of the block gone by; the step it falls in is the current one (the
+    last step once the plan is over)."""
+    steps, start = [], 0
+    for row in block.steps:
+        end = start + int(row["minutes"]) * 60
+        steps.append(GuideStep(row["title"], int(row["minutes"]), start, end, False))
+        start = end
+    current = next((step for step in steps if elapsed < step.end_seconds), None)
+    if current is None and steps:
+        current = steps[-1]
+    if current is not None:
+        current.is_current = True
+    return BlockGuide(
+        steps=steps,
+        kind=method.guides().get(block.kind.slug),
+        notes=block.facilitator_notes,
+        total_seconds=block.minutes * 60 + adjust,
+    )
 
 
 def _near_the_end(live: LiveSession, block: Block) -> bool:

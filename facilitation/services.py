@@ -37,10 +37,12 @@ from facilitation.models import (
     Participant,
     TableSeat,
 )
+from workshops.method import BREAK_KIND
 from workshops.models import Area, Block, Principle, Workshop
 
 MAX_CONTRIBUTION_CHARS = 500
 MAX_NAME_CHARS = 60
+MAX_WORD_CHARS = 30
 CONTRIBUTIONS_PER_MINUTE = 6
 HEARTBEAT_WRITE_SECONDS = 20
 
@@ -166,7 +168,9 @@ def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
     live.results_revealed = False
     live.timer_adjust_seconds = 0
     live.timer_elapsed_seconds = 0
-    live.timer_running_since = None
+    # A break starts counting when it is called, so every screen can say when the room
+    # comes back; any other block waits for the facilitator's "Iniciar tiempo".
+    live.timer_running_since = timezone.now() if block.kind.slug == BREAK_KIND else None
     live.pushed_principle = None
     live.save(
         update_fields=[
@@ -182,6 +186,21 @@ def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
     )
     _changed(live)
     return live
+
+
+def live_call_break(*, live: LiveSession) -> LiveSession:
+    """The escalation protocol's «call a break»: go to the agenda's next break (its timer
+    starts at once). Refused when no break is left after the current block."""
+    current = live.current_block
+    later = live.workshop.blocks.filter(kind__slug=BREAK_KIND)
+    if current is not None:
+        later = later.filter(position__gt=current.position)
+    block = later.order_by("position", "id").first()
+    if block is None:
+        raise LiveError(
+            _("No quedan pausas en la agenda: agrega una en el diseño o da unos minutos más.")
+        )
+    return live_goto_block(live=live, block=block)
 
 
 def live_step(*, live: LiveSession, delta: int) -> LiveSession:
@@ -485,7 +504,9 @@ def contribution_submit(
     """
     participant, live = _active(participant)
     if not key or len(key) > 100:
-        raise LiveError(_("Falta la clave del envío. Recarga la página."))
+        raise LiveError(
+            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
+        )
     digest = key_digest(live, key)
     existing = Contribution.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
@@ -591,9 +612,13 @@ def dot_remove(*, participant: Participant, contribution_id: int) -> bool:
 
 @transaction.atomic
 def emotion_submit(
-    *, participant: Participant, moment: str, emotion: str, intensity: int
+    *, participant: Participant, moment: str, emotion: str, intensity: int, word: str = ""
 ) -> EmotionCheck:
-    """The check-in or check-out emotion; a second answer replaces the first."""
+    """The check-in or check-out emotion, with an optional single word; a second answer
+    replaces the first."""
+    word = clean_text(word[:200], 200).strip(" .,;:!¡?¿")
+    if len(word) > MAX_WORD_CHARS or len(word.split()) > 1:
+        raise LiveError(_("Escribe una sola palabra, de hasta 30 letras."))
     participant, live = _active(participant)
     if moment not in EmotionCheck.Moment.values:
         raise LiveError(_("Momento no válido."))
@@ -609,6 +634,7 @@ def emotion_submit(
             "area": participant.area,
             "emotion": emotion,
             "intensity": intensity,
+            "word": word,
         },
     )
     _changed(live, phones=False)  # phones never show the room's emotions

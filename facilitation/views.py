@@ -34,6 +34,7 @@ from facilitation.selectors import (
     participant_me,
     top_contributions,
 )
+from workshops import method
 from workshops.access import access_workshop, facilitator_required
 from workshops.models import Principle
 
@@ -89,6 +90,7 @@ def control_room(request: HttpRequest, live_id: int) -> HttpResponse:
             "live": live,
             "state": live_state(live, audience="facilitator"),
             "principles": Principle.objects.all(),
+            "escalation": method.escalation(),
             "join_url": _participant_url(request, live),
         },
     )
@@ -135,6 +137,7 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
         "door-close": lambda: services.live_set_door(live=live, open=False),
         "tables": lambda: services.tables_assign(live=live, size=live_int("size")),
         "close": lambda: services.live_close(live=live),
+        "call-break": lambda: services.live_call_break(live=live),
     }
     if action in simple:
         simple[action]()
@@ -279,7 +282,7 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
                 sources=[source] if source is not None else [],
                 **_agreement_fields(form, formset),
             ),
-            _("Borrador creado. Pídele el consentimiento a la sala."),
+            _("Borrador creado. Consúltalo con la sala."),
         )
         if saved is not None:
             return saved

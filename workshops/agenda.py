@@ -3,93 +3,18 @@ guidance a facilitator gets while building it. Pure functions over blocks; no wr
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from workshops.models import Block, Grouping, Workshop
 
+if TYPE_CHECKING:
+    from workshops.method import KindGuide
+
 MINIMUM_MINUTES = 180
 MAXIMUM_MINUTES = 480
 MAX_MINUTES_WITHOUT_BREAK = 90
-
-TEMPLATE_TITLE = "Conversación significativa y difícil (3 horas)"
-
-# (kind slug, title, minutes or None for the kind's default, instructions for phones)
-TEMPLATE_BLOCKS: list[tuple[str, str, int | None, str]] = [
-    (
-        "opening",
-        "Apertura: el propósito de hoy",
-        10,
-        "Bienvenidos. Hoy conversamos para cumplirle mejor al cliente, juntos. Únete desde tu "
-        "celular con el código de la pantalla.",
-    ),
-    (
-        "checkin",
-        "¿Cómo llego hoy?",
-        10,
-        "Elige la emoción con la que llegas y qué tan fuerte la sientes. Nadie verá tu nombre.",
-    ),
-    (
-        "principles",
-        "Supuestos y principios",
-        15,
-        "Lee los tres supuestos y los diez principios. Si estás de acuerdo, comprométete con "
-        "ellos.",
-    ),
-    (
-        "area_round",
-        "Primera ronda por área",
-        15,
-        "Conversa con las personas de tu área y escriban lo que viven hoy con las otras áreas.",
-    ),
-    (
-        "cafe_round",
-        "Ronda café 1: mesas mixtas",
-        20,
-        "Busca tu mesa en el celular. Cada mesa mezcla Compras, Ventas y Logística.",
-    ),
-    (
-        "cafe_round",
-        "Ronda café 2: nuevas caras",
-        20,
-        "Cambia de mesa: conoce a personas que no estaban en tu primera mesa.",
-    ),
-    ("break", "Pausa", 15, "Tómate un café. Regresamos a la hora indicada."),
-    (
-        "unsaid",
-        "Lo que no se ha dicho",
-        20,
-        "Escribe lo que nunca se ha dicho entre las áreas. Tus aportes son anónimos: nadie "
-        "sabrá quién los escribió.",
-    ),
-    (
-        "discovery",
-        "Lo que sí funciona",
-        20,
-        "Recuerda una vez en que las áreas le cumplieron al cliente juntas. ¿Qué lo hizo posible?",
-    ),
-    (
-        "dream",
-        "Soñar juntos",
-        15,
-        "Imagina que dentro de un año trabajamos como un solo equipo. ¿Qué ves?",
-    ),
-    ("break", "Pausa corta", 10, "Estira las piernas. Volvemos en diez minutos."),
-    (
-        "codesign",
-        "Codiseño de soluciones",
-        25,
-        "En tu mesa, conviertan las ideas en propuestas concretas: qué, quién y para cuándo. "
-        "Luego vota por las que más te convencen.",
-    ),
-    (
-        "agreements",
-        "Acuerdos con responsables",
-        30,
-        "Revisa cada acuerdo propuesto y da tu consentimiento: de acuerdo, objeción o abstención.",
-    ),
-    ("checkout", "¿Cómo me voy?", 10, "Elige la emoción con la que te vas. Gracias por conversar."),
-]
 
 DEFAULT_CHECKLIST = [
     "Sala con sillas y mesas que se puedan mover",
@@ -108,6 +33,21 @@ class ScheduledBlock:
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     offset: int  # minutes from the session's start
+
+    @property
+    def timed_steps(self) -> list[tuple[datetime.datetime, dict]]:
+        """The block's steps with the clock time each one starts."""
+        result, at = [], self.starts_at
+        for step in self.block.steps:
+            result.append((at, step))
+            at += datetime.timedelta(minutes=int(step["minutes"]))
+        return result
+
+    @property
+    def guide(self) -> "KindGuide | None":
+        from workshops.method import guides  # method reads this module's limits
+
+        return guides().get(self.block.kind.slug)
 
 
 @dataclass(frozen=True)
@@ -193,7 +133,7 @@ def warnings_for(
         found.append(
             AgendaWarning(
                 "no_checkin",
-                _("No hay un check-in emocional al comienzo (en los primeros 30 minutos)."),
+                _("No hay una emoción de llegada al comienzo (en los primeros 30 minutos)."),
             )
         )
 
@@ -222,7 +162,7 @@ def warnings_for(
             found.append(
                 AgendaWarning(
                     "cafe_not_mixed",
-                    _("«%(title)s» es una ronda café pero no está en mesas mixtas.")
+                    _("«%(title)s» es para mesas mixtas, pero su agrupación es otra.")
                     % {"title": block.title},
                     block,
                 )

@@ -1,5 +1,6 @@
 """Forms: login, organisation settings, the question bank, the session builder."""
 
+import re
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -10,6 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from config.throttle import Throttle, client_address
+from workshops import method
 from workshops.models import (
     ActivityKind,
     Area,
@@ -224,7 +226,6 @@ class WorkshopForm(forms.Form):
     an earlier session of the organisation.
     """
 
-    START_TEMPLATE = "template"
     START_SCRATCH = "scratch"
     START_DUPLICATE = "duplicate"
 
@@ -257,19 +258,7 @@ class WorkshopForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("Esa área no es de tu organización.")},
     )
-    start = forms.ChoiceField(
-        label=_("¿Cómo quieres empezar?"),
-        widget=forms.RadioSelect,
-        initial=START_TEMPLATE,
-        choices=[
-            (
-                START_TEMPLATE,
-                _("Con la plantilla «Conversación significativa y difícil (3 horas)»"),
-            ),
-            (START_SCRATCH, _("Desde cero, con la agenda vacía")),
-            (START_DUPLICATE, _("Duplicando una sesión anterior")),
-        ],
-    )
+    start = forms.ChoiceField(label=_("¿Cómo quieres empezar?"), widget=forms.RadioSelect)
     source = forms.ModelChoiceField(
         label=_("Sesión a duplicar"),
         queryset=Workshop.objects.none(),
@@ -282,6 +271,23 @@ class WorkshopForm(forms.Form):
         self, *args: Any, organisation: Organisation, creating: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        layouts = list(method.templates().values())
+        self.fields["start"].choices = [
+            (
+                layout.slug,
+                (
+                    _("Con la plantilla «%(title)s» (recomendada)")
+                    if layout.recommended
+                    else _("Con la plantilla «%(title)s»")
+                )
+                % {"title": layout.title},
+            )
+            for layout in sorted(layouts, key=lambda layout: not layout.recommended)
+        ] + [
+            (self.START_SCRATCH, _("Desde cero, con la agenda vacía")),
+            (self.START_DUPLICATE, _("Duplicando una sesión anterior")),
+        ]
+        self.fields["start"].initial = self.fields["start"].choices[0][0]
         self.area_list = list(organisation.areas.all())
         self.fields["areas"].queryset = organisation.areas.all()
         for area in self.area_list:
@@ -348,6 +354,40 @@ class WorkshopFilterForm(forms.Form):
     )
 
 
+STEP_LINE = re.compile(r"^\s*(\d{1,3})\s*(?:min\.?)?\s*[·|:\-–—]\s*(\S.*?)\s*$")
+
+
+class StepsField(forms.CharField):
+    """The block's timed steps as lines of «minutos · paso», e.g. «5 · Escritura anónima»."""
+
+    widget = forms.Textarea(attrs={"rows": 5})
+
+    def prepare_value(self, value: Any) -> Any:  # noqa: ANN401 - form data or stored steps
+        if isinstance(value, list):
+            return "\n".join(f"{step['minutes']} · {step['title']}" for step in value)
+        return value
+
+    def clean(self, value: Any) -> list[dict[str, Any]]:  # noqa: ANN401
+        text = super().clean(value)
+        steps = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            match = STEP_LINE.match(line)
+            if match is None or int(match.group(1)) < 1 or len(match.group(2)) > 120:
+                raise forms.ValidationError(
+                    _(
+                        "La línea %(n)d no se entiende: escribe «minutos · paso», p. ej. «5 · "
+                        "Escritura anónima»."
+                    )
+                    % {"n": number}
+                )
+            steps.append({"title": match.group(2), "minutes": int(match.group(1))})
+        if len(steps) > 12:
+            raise forms.ValidationError(_("Un bloque tiene como máximo 12 pasos."))
+        return steps
+
+
 class BlockForm(forms.Form):
     title = forms.CharField(
         label=_("Título"),
@@ -374,7 +414,16 @@ class BlockForm(forms.Form):
     facilitator_notes = forms.CharField(
         label=_("Notas privadas del facilitador"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Tu guion para abrir y cerrar el bloque; solo tú lo ves."),
+    )
+    steps = StepsField(
+        label=_("Pasos con minutos"),
+        required=False,
+        help_text=_(
+            "Una línea por paso: «minutos · paso». Deben sumar la duración del bloque; si "
+            "cambias la duración sin tocar los pasos, se ajustan solos."
+        ),
     )
     allows_contributions = forms.BooleanField(label=_("Los participantes aportan"), required=False)
     anonymous = forms.BooleanField(label=_("Aportes anónimos"), required=False)

@@ -364,6 +364,9 @@ class Block(models.Model):
     dots = models.PositiveSmallIntegerField(
         _("puntos de votación por persona"), default=0, help_text=_("0: este bloque no vota.")
     )
+    # The facilitator's timed steps, [{"title": str, "minutes": int}, ...], adding up to
+    # `minutes`: copied from the kind's guide (or the template) and scaled with the duration.
+    steps = models.JSONField(_("pasos"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("bloque")

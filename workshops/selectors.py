@@ -40,8 +40,15 @@ def question_search(
     theme: str = "",
     text: str = "",
     own_only: bool = False,
+    taking_part: list[str] | None = None,
 ) -> QuerySet[Question]:
+    """`taking_part`: the slugs of the areas a session invited; a question written for an
+    area that does not take part is left out (None: no session, every question)."""
     questions = Question.objects.visible_to(organisation)
+    if taking_part:
+        known = set(organisation.areas.values_list("slug", flat=True)) | set(DEFAULT_AREA_SLUGS)
+        for slug in known - set(taking_part):
+            questions = questions.exclude(area_tags__contains=f",{slug},")
     if own_only:
         questions = questions.filter(organisation=organisation)
     if phase is not None:
@@ -57,6 +64,9 @@ def question_search(
     for word in fold(text).split()[:8]:
         questions = questions.filter(search_text__contains=word)
     return questions.select_related("phase").prefetch_related("principles").distinct()
+
+
+DEFAULT_AREA_SLUGS = ("compras", "ventas", "logistica")
 
 
 def method_library() -> dict:

@@ -18,7 +18,8 @@ from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from workshops.agenda import DEFAULT_CHECKLIST, MAXIMUM_MINUTES, TEMPLATE_BLOCKS, format_minutes
+from workshops import method
+from workshops.agenda import DEFAULT_CHECKLIST, MAXIMUM_MINUTES, format_minutes
 from workshops.models import (
     ActivityKind,
     Area,
@@ -44,9 +45,12 @@ DEFAULT_AREAS = ("Compras", "Ventas", "Logística")
 def library_load(*, apps: Apps = global_apps) -> dict[str, int]:
     """Load the method library and the question bank from workshops/data/.
 
-    Idempotent: rows are matched by position, slug or key and only missing ones are created,
-    so what an administrator edited in the admin is kept. `apps` lets a data migration pass
-    its historical registry. Returns how many rows of each kind were created.
+    The library is the product's content: rows are matched by position, slug or key, missing
+    ones are created and existing ones take the shipped wording (a revised question reaches
+    every installation); library questions whose key left the bank are deleted (a session
+    that used one keeps its copied wording). Organisations' own questions are never touched.
+    `apps` lets a data migration pass its historical registry. Returns how many rows of each
+    kind were created, updated and deleted.
     """
     method = json.loads((DATA_DIR / "method.json").read_text(encoding="utf-8"))
     bank = json.loads((DATA_DIR / "question_bank.json").read_text(encoding="utf-8"))
@@ -56,61 +60,59 @@ def library_load(*, apps: Apps = global_apps) -> dict[str, int]:
     kind_model = apps.get_model("workshops", "ActivityKind")
     question_model = apps.get_model("workshops", "Question")
     has_search_text = any(f.name == "search_text" for f in question_model._meta.get_fields())
-    created = {"assumptions": 0, "principles": 0, "responsibilities": 0, "kinds": 0, "questions": 0}
+    kind_fields = {f.name for f in kind_model._meta.get_fields()}
+    counts = {"created": 0, "updated": 0, "deleted": 0}
+
+    def sync(model: Any, match: dict[str, Any], fields: dict[str, Any]) -> Any:  # noqa: ANN401
+        row, new = model.objects.get_or_create(**match, defaults=fields)
+        if new:
+            counts["created"] += 1
+        elif any(getattr(row, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(fields))
+            counts["updated"] += 1
+        return row
 
     with transaction.atomic():
         for position, text in enumerate(method["assumptions"], start=1):
-            _, new = assumption_model.objects.get_or_create(
-                position=position, defaults={"text": text}
-            )
-            created["assumptions"] += new
+            sync(assumption_model, {"position": position}, {"text": text})
         for position, row in enumerate(method["principles"], start=1):
-            _, new = principle_model.objects.get_or_create(
-                slug=row["slug"],
-                defaults={
-                    "position": position,
-                    "name": row["name"],
-                    "explanation": row["explanation"],
-                },
+            sync(
+                principle_model,
+                {"slug": row["slug"]},
+                {"position": position, "name": row["name"], "explanation": row["explanation"]},
             )
-            created["principles"] += new
         for holder, texts in method["responsibilities"].items():
             for position, text in enumerate(texts, start=1):
-                _, new = responsibility_model.objects.get_or_create(
-                    holder=holder, position=position, defaults={"text": text}
-                )
-                created["responsibilities"] += new
+                sync(responsibility_model, {"holder": holder, "position": position}, {"text": text})
         for position, row in enumerate(method["activity_kinds"], start=1):
-            fields = {k: v for k, v in row.items() if k != "slug"}
-            _, new = kind_model.objects.get_or_create(
-                slug=row["slug"], defaults={"position": position, **fields}
-            )
-            created["kinds"] += new
+            fields = {k: v for k, v in row.items() if k != "slug" and k in kind_fields}
+            sync(kind_model, {"slug": row["slug"]}, {"position": position, **fields})
 
         kinds = {kind.slug: kind for kind in kind_model.objects.all()}
         principles = {p.slug: p for p in principle_model.objects.all()}
-        existing = set(
-            question_model.objects.filter(key__isnull=False).values_list("key", flat=True)
-        )
         for row in bank:
-            if row["key"] in existing:
-                continue
-            extra = (
-                {"search_text": fold(f"{row['text']} {row['intent']}")} if has_search_text else {}
-            )
-            question = question_model.objects.create(
-                key=row["key"],
-                text=row["text"],
-                phase=kinds[row["phase"]],
-                area_tags=area_tags_for(row["areas"]),
-                tone=row["tone"],
-                theme=row["theme"],
-                intent=row["intent"],
-                **extra,
-            )
-            question.principles.set([principles[slug] for slug in row["principles"]])
-            created["questions"] += 1
-    return created
+            fields = {
+                "text": row["text"],
+                "phase": kinds[row["phase"]],
+                "area_tags": area_tags_for(row["areas"]),
+                "tone": row["tone"],
+                "theme": row["theme"],
+                "intent": row["intent"],
+            }
+            if has_search_text:
+                fields["search_text"] = fold(f"{row['text']} {row['intent']}")
+            question = sync(question_model, {"key": row["key"], "organisation": None}, fields)
+            wanted = {principles[slug].pk for slug in row["principles"]}
+            if set(question.principles.values_list("pk", flat=True)) != wanted:
+                question.principles.set(wanted)
+        gone = question_model.objects.filter(organisation__isnull=True, key__isnull=False).exclude(
+            key__in=[row["key"] for row in bank]
+        )
+        counts["deleted"] = gone.count()
+        gone.delete()
+    return counts
 
 
 @transaction.atomic
@@ -302,10 +304,11 @@ def workshop_create(
     purpose: str = "",
     place: str = "",
     invited: dict[Area, int] | None = None,
-    from_template: bool = False,
+    template: str = "",
 ) -> Workshop:
-    """A new draft session, empty or laid out from the method's 3-hour template, with the
-    default preparation checklist."""
+    """A new draft session, empty or laid out from one of the method's templates (by slug,
+    see workshops/data/templates.json), with the default preparation checklist."""
+    layout = method.templates()[template] if template else None
     workshop = Workshop.objects.create(
         organisation=organisation,
         facilitator=facilitator,
@@ -318,39 +321,56 @@ def workshop_create(
     _set_invited(workshop, invited or {})
     for position, text in enumerate(DEFAULT_CHECKLIST, start=1):
         ChecklistItem.objects.create(workshop=workshop, position=position, text=text)
-    if from_template:
-        kinds = {kind.slug: kind for kind in ActivityKind.objects.all()}
-        used: dict[str, int] = {}
-        for position, (slug, block_title, minutes, instructions) in enumerate(
-            TEMPLATE_BLOCKS, start=1
-        ):
-            kind = kinds[slug]
-            block = Block.objects.create(
-                workshop=workshop,
-                position=position,
-                **_block_defaults(kind),
-            )
-            block.title = block_title
-            block.minutes = minutes or kind.default_minutes
-            block.instructions = instructions
-            if slug == "opening" and workshop.purpose:
-                block.facilitator_notes = workshop.purpose
-            block.save()
-            if kind.needs_question:
-                # The n-th use of a kind (a second café round) gets the bank's n-th question.
-                nth = used.get(slug, 0)
-                used[slug] = nth + 1
-                question = (
-                    Question.objects.filter(organisation__isnull=True, phase=kind, area_tags="")
-                    .order_by("key")[nth : nth + 1]
-                    .first()
+    if layout is None:
+        return workshop
+    kinds = {kind.slug: kind for kind in ActivityKind.objects.all()}
+    # Questions are the ones the template names, deliberately; never the n-th of a phase.
+    bank = Question.objects.filter(organisation__isnull=True).in_bulk(
+        [key for block in layout.blocks for key in block.questions], field_name="key"
+    )
+    names = area_names(workshop)
+    for position, planned in enumerate(layout.blocks, start=1):
+        kind = kinds[planned.kind]
+        fields = _block_defaults(kind)
+        fields.update(title=planned.title, minutes=planned.minutes)
+        if planned.grouping:
+            fields["grouping"] = planned.grouping
+        if planned.dots is not None:
+            fields["dots"] = planned.dots
+        if planned.steps:
+            fields["steps"] = [step.as_dict() for step in planned.steps]
+        else:
+            fields["steps"] = method.scale_steps(fields["steps"], planned.minutes)
+        notes = fields["facilitator_notes"]
+        if planned.kind == "opening" and workshop.purpose:
+            notes = f"{_('Propósito:')} {workshop.purpose}\n\n{notes}"
+        block = Block.objects.create(
+            workshop=workshop,
+            position=position,
+            instructions=method.render_areas(planned.instructions, names),
+            **{**fields, "facilitator_notes": notes},
+        )
+        for number, key in enumerate(planned.questions, start=1):
+            question = bank.get(key)
+            if question is not None:  # a key the data check vouched for; see load_library
+                BlockQuestion.objects.create(
+                    block=block,
+                    position=number,
+                    question=question,
+                    text=method.render_areas(question.text, names),
                 )
-                if question is not None:
-                    BlockQuestion.objects.create(block=block, question=question, text=question.text)
     return workshop
 
 
+def area_names(workshop: Workshop) -> dict[str, str]:
+    """Area slug → the organisation's name for it, for rendering {slug} tokens."""
+    return dict(workshop.organisation.areas.values_list("slug", "name"))
+
+
 def _block_defaults(kind: ActivityKind) -> dict[str, Any]:
+    """A new block of this kind: the method's defaults, its guide's steps and its script in
+    the facilitator's notes (both editable in the builder)."""
+    guide = method.guides().get(kind.slug)
     return {
         "kind": kind,
         "title": kind.name,
@@ -359,6 +379,8 @@ def _block_defaults(kind: ActivityKind) -> dict[str, Any]:
         "allows_contributions": kind.allows_contributions,
         "anonymous": kind.always_anonymous,
         "dots": kind.default_dots,
+        "steps": [step.as_dict() for step in guide.steps] if guide else [],
+        "facilitator_notes": guide.script if guide else "",
     }
 
 
@@ -461,13 +483,25 @@ def block_update(
     allows_contributions: bool = False,
     anonymous: bool = False,
     dots: int = 0,
+    steps: list[dict[str, Any]] | None = None,
 ) -> Block:
+    """Save the block's edit panel. Steps the facilitator wrote must add up to the duration;
+    with the steps untouched, a new duration scales them."""
     _lock(block.workshop)
     if not title.strip():
         raise AgendaError(_("El bloque necesita un título."))
     if minutes <= 0:
         raise AgendaError(_("La duración debe ser de al menos 1 minuto."))
-    _check_total(block.workshop, minutes - Block.objects.get(pk=block.pk).minutes)
+    stored = Block.objects.get(pk=block.pk)
+    _check_total(block.workshop, minutes - stored.minutes)
+    if steps is None or steps == stored.steps:
+        steps = method.scale_steps(stored.steps, minutes)
+    elif steps and sum(step["minutes"] for step in steps) != minutes:
+        raise AgendaError(
+            _("Los pasos suman %(steps)d min y el bloque dura %(minutes)d min: ajústalos.")
+            % {"steps": sum(step["minutes"] for step in steps), "minutes": minutes}
+        )
+    block.steps = steps
     block.title = title.strip()
     block.minutes = minutes
     block.grouping = grouping
@@ -487,6 +521,7 @@ def block_update(
             "allows_contributions",
             "anonymous",
             "dots",
+            "steps",
         ]
     )
     return block
@@ -497,9 +532,11 @@ def block_set_minutes(*, block: Block, minutes: int) -> Block:
     _lock(block.workshop)
     if minutes <= 0:
         raise AgendaError(_("La duración debe ser de al menos 1 minuto."))
-    _check_total(block.workshop, minutes - Block.objects.get(pk=block.pk).minutes)
+    stored = Block.objects.get(pk=block.pk)
+    _check_total(block.workshop, minutes - stored.minutes)
     block.minutes = minutes
-    block.save(update_fields=["minutes"])
+    block.steps = method.scale_steps(stored.steps, minutes)  # never a refusal for this
+    block.save(update_fields=["minutes", "steps"])
     return block
 
 
@@ -579,7 +616,10 @@ def block_question_add(*, block: Block, question: Question) -> BlockQuestion:
         raise AgendaError(_("Esa pregunta no está disponible para tu organización."))
     last = block.questions.order_by("-position").values_list("position", flat=True).first()
     return BlockQuestion.objects.create(
-        block=block, question=question, text=question.text, position=(last or 0) + 1
+        block=block,
+        question=question,
+        text=method.render_areas(question.text, area_names(block.workshop)),
+        position=(last or 0) + 1,
     )
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from workshops import selectors, services
+from workshops import method, selectors, services
 from workshops.access import (
     access_area,
     access_block,
@@ -77,6 +77,7 @@ def question_bank(request: HtmxHttpRequest) -> HttpResponse:
     area_names = {area.slug: area.name for area in organisation.areas.all()}
     for question in page:
         question.area_labels = [area_names.get(s, s.capitalize()) for s in question.area_slugs]
+        question.text = method.render_areas(question.text, area_names)  # shown, never saved
     context = {"form": form, "page": page, "total": page.paginator.count}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "workshops/question_bank.html#results", context)
@@ -248,6 +249,7 @@ def _runsheet(request: HtmxHttpRequest, pk: int, *, participants: bool) -> HttpR
         "agenda": selectors.workshop_agenda(workshop=workshop),
         "participants": participants,
         "paper": paper,
+        "escalation": () if participants else method.escalation(),
     }
     return render(request, "workshops/runsheet.html", context)
 
@@ -311,7 +313,7 @@ def workshop_create(request: HtmxHttpRequest) -> HttpResponse:
             workshop = services.workshop_create(
                 organisation=organisation,
                 facilitator=request.user,
-                from_template=data["start"] == WorkshopForm.START_TEMPLATE,
+                template=data["start"] if data["start"] in method.templates() else "",
                 **details,
             )
         messages.success(request, _("Sesión creada. Ahora ajusta su agenda."))
@@ -562,12 +564,19 @@ def question_picker(request: HtmxHttpRequest, pk: int, block_pk: int) -> HttpRes
     data = request.GET if "phase" in request.GET else {"phase": block.kind.slug}
     form = QuestionFilterForm(data, organisation=organisation, auto_id="picker-%s")
     form.is_valid()
-    questions = selectors.question_search(organisation=organisation, **form.search_kwargs())
+    invited = list(workshop.invited.values_list("area__slug", flat=True))
+    questions = selectors.question_search(
+        organisation=organisation, taking_part=invited, **form.search_kwargs()
+    )
+    names = services.area_names(workshop)
+    shown = list(questions[:40])
+    for question in shown:  # {slug} tokens read as this organisation's area names
+        question.text = method.render_areas(question.text, names)
     context = {
         "workshop": workshop,
         "picker_block": block,
         "picker_form": form,
-        "questions": questions[:40],
+        "questions": shown,
         "question_total": questions.count(),
         "write_form": QuestionWriteForm(),
     }

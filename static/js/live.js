@@ -296,7 +296,7 @@
       }
       enqueue({
         type: "emotion", moment: data.get("moment"), emotion: data.get("emotion"),
-        intensity: data.get("intensity")
+        intensity: data.get("intensity"), word: String(data.get("word") || "").trim()
       }, null);
       var done = form.querySelector("[data-sent]");
       if (done) done.hidden = false;
@@ -361,7 +361,11 @@
       }
       emotion.querySelector("[name=moment]").value = moment;
       var title = emotion.querySelector("[data-moment-title]");
-      if (title) title.textContent = moment ? title.dataset[moment] : "";
+      // The block's question is the screen's one prompt; the picker is then only labelled.
+      if (title) {
+        title.textContent = !moment ? "" : (stage.dataset.hasQuestion === "1"
+          ? title.dataset.label : title.dataset[moment]);
+      }
     }
     // Nothing to write in this block (opening, a break): no empty box on the phone.
     compose.hidden = stage.dataset.voting === "1"
@@ -437,18 +441,49 @@
 
   /* --- timers -------------------------------------------------------------------------- */
 
+  function remainingOf(el) {
+    if (!el.dataset.receivedAt) el.dataset.receivedAt = String(Date.now() - frameAge * 1000);
+    var remaining = parseFloat(el.dataset.remaining || "0");
+    if (el.dataset.running === "1") {
+      remaining -= (Date.now() - parseFloat(el.dataset.receivedAt)) / 1000;
+    }
+    return remaining;
+  }
+
   function tick() {
     document.querySelectorAll("[data-timer]").forEach(function (el) {
-      if (!el.dataset.receivedAt) el.dataset.receivedAt = String(Date.now() - frameAge * 1000);
-      var remaining = parseFloat(el.dataset.remaining || "0");
-      if (el.dataset.running === "1") {
-        remaining -= (Date.now() - parseFloat(el.dataset.receivedAt)) / 1000;
-      }
+      var remaining = remainingOf(el);
       var seconds = Math.round(Math.abs(remaining));
       var text = (remaining < 0 ? "-" : "") + String(Math.floor(seconds / 60)).padStart(2, "0")
         + ":" + String(seconds % 60).padStart(2, "0");
       el.textContent = text;
       el.classList.toggle("overdue", remaining < 0);
+    });
+    // The control room's guide: the current step follows the block's timer.
+    document.querySelectorAll("[data-steps]").forEach(function (list) {
+      var timer = document.querySelector("#room [data-timer]");
+      if (!timer) return;
+      var elapsed = parseFloat(list.dataset.total || "0") - remainingOf(timer);
+      var items = Array.prototype.slice.call(list.querySelectorAll("[data-end]"));
+      var chosen = items.filter(function (li) { return elapsed < parseFloat(li.dataset.end); })[0]
+        || items[items.length - 1];
+      items.forEach(function (li) {
+        li.classList.toggle("is-current", li === chosen);
+        if (li === chosen) li.setAttribute("aria-current", "step");
+        else li.removeAttribute("aria-current");
+      });
+    });
+  }
+
+  // Sections the facilitator opened stay open when a broadcast replaces the room.
+  var keptOpen = {};
+  document.addEventListener("toggle", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("details[data-keep-open]") && el.id) keptOpen[el.id] = el.open;
+  }, true);
+  function restoreOpen() {
+    document.querySelectorAll("details[data-keep-open]").forEach(function (el) {
+      if (Object.prototype.hasOwnProperty.call(keptOpen, el.id)) el.open = keptOpen[el.id];
     });
   }
 
@@ -457,6 +492,7 @@
     syncConsent();
     renderMine();
     syncDots();
+    restoreOpen();
     tick();
   }
   document.addEventListener("htmx:afterSettle", syncAll);

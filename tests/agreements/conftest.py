@@ -67,7 +67,7 @@ def past_live(library, organisation, facilitator):
         start_time=datetime.time(9, 0),
         place="Sala Cóndor",
         invited={a: 3 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
     return live_services.live_start(workshop=workshop)

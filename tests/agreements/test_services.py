@@ -69,7 +69,7 @@ def test_participant_of_another_session_is_refused(live, people, areas, library,
         date=live.workshop.date,
         start_time=datetime.time(14, 0),
         invited={area: 2 for area in areas.values()},
-        from_template=True,
+        template="tres-horas",
     )
     other_live = live_services.live_start(
         workshop=workshop_set_status(workshop=other, status=Workshop.Status.READY)

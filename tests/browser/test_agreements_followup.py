@@ -44,7 +44,7 @@ def _session(organisation, facilitator):
         start_time=datetime.time(8, 0),
         place="Sala Cóndor, piso 3",
         invited={area: 4 for area in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     live = live_services.live_start(
         workshop=workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
@@ -114,7 +114,7 @@ def _session(organisation, facilitator):
         date=timezone.localdate() - datetime.timedelta(days=40),
         start_time=datetime.time(9, 0),
         invited={area: 3 for area in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     earlier_live = live_services.live_start(
         workshop=workshop_set_status(workshop=earlier, status=Workshop.Status.READY)

@@ -36,7 +36,7 @@ def _ready_live(organisation, facilitator) -> LiveSession:
         date=datetime.date(2026, 12, 1),
         start_time=datetime.time(8, 0),
         invited={area: 4 for area in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
     return services.live_start(workshop=workshop)

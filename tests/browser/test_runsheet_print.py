@@ -48,7 +48,7 @@ def test_facilitator_prepares_and_prints_the_run_sheet(
         start_time=datetime.time(8, 0),
         place="Sala Cóndor, piso 3",
         invited={area: 6 for area in areas},
-        from_template=True,
+        template="tres-horas",
     )
     café = workshop.blocks.get(position=5)
     café.facilitator_notes = NOTE

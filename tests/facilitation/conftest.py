@@ -19,7 +19,7 @@ def ready_workshop(library, organisation, facilitator) -> Workshop:
         date=datetime.date(2026, 12, 1),
         start_time=datetime.time(8, 0),
         invited={a: 4 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     return workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
 

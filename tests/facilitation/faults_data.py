@@ -48,7 +48,7 @@ def main(tag: str, phones: int) -> dict:
         date=datetime.date(2026, 12, 1),
         start_time=datetime.time(8, 0),
         invited={a: 20 for a in areas},
-        from_template=True,
+        template="tres-horas",
     )
     workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
     live = services.live_start(workshop=workshop)

@@ -284,7 +284,7 @@ async def test_a_participant_of_another_session_cannot_consent_to_this_one(
             date=datetime.date(2026, 12, 2),
             start_time=datetime.time(8, 0),
             invited={a: 3 for a in organisation.areas.all()},
-            from_template=True,
+            template="tres-horas",
         )
         workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
         other = services.live_start(workshop=workshop)
@@ -420,7 +420,7 @@ def next_workshop(live, organisation, facilitator):
         date=live.workshop.date + datetime.timedelta(days=45),
         start_time=datetime.time(8, 0),
         invited={a: 3 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
 
 

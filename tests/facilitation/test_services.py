@@ -51,7 +51,7 @@ def draft_workshop(organisation, facilitator, title="Borrador"):
         date=datetime.date(2026, 12, 2),
         start_time=datetime.time(8, 0),
         invited={a: 2 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
 
 

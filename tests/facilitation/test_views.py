@@ -37,7 +37,7 @@ def new_workshop(organisation, facilitator, *, title: str, ready: bool) -> Works
         date=datetime.date(2026, 12, 2),
         start_time=datetime.time(8, 0),
         invited={a: 2 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
     if ready:
         workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)

@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from workshops.agenda import TEMPLATE_BLOCKS, format_minutes
+from workshops import method
+from workshops.agenda import format_minutes
 from workshops.models import ActivityKind, Grouping
 from workshops.selectors import workshop_agenda
 from workshops.services import (
@@ -26,7 +27,7 @@ def template_workshop(library, organisation, facilitator):
         date=datetime.date(2026, 12, 1),
         start_time=datetime.time(8, 0),
         invited={a: 6 for a in organisation.areas.all()},
-        from_template=True,
+        template="tres-horas",
     )
 
 
@@ -40,14 +41,16 @@ def block_of(workshop, slug):
 
 def test_template_is_a_complete_three_hour_session_without_warnings(template_workshop):
     agenda = workshop_agenda(workshop=template_workshop)
-    assert agenda.total >= 180
+    assert agenda.total == 180
     assert agenda.warnings == []
-    assert [s.block.kind.slug for s in agenda.scheduled] == [b[0] for b in TEMPLATE_BLOCKS]
+    template = method.templates()["tres-horas"]
+    assert [s.block.kind.slug for s in agenda.scheduled] == [b.kind for b in template.blocks]
     unsaid = block_of(template_workshop, "unsaid")
     assert unsaid.anonymous and unsaid.allows_contributions
     assert block_of(template_workshop, "cafe_round").grouping == Grouping.MIXED_TABLES
     opening = block_of(template_workshop, "opening")
-    assert opening.facilitator_notes == "Perdimos un pedido de 600 millones"
+    assert opening.facilitator_notes.startswith("Propósito: Perdimos un pedido de 600 millones")
+    assert "Para abrir:" in opening.facilitator_notes
 
 
 def test_clock_times_follow_the_start_in_the_organisations_zone(template_workshop):
@@ -87,7 +90,7 @@ def test_removing_the_break_warns_about_ninety_minutes(template_workshop):
     block_remove(block=template_workshop.blocks.filter(kind__slug="break").first())
     agenda = workshop_agenda(workshop=template_workshop)
     warning = next(w for w in agenda.warnings if w.code == "no_break")
-    assert "110 minutos" in warning.message
+    assert "95 minutos" in warning.message
 
 
 def test_cafe_round_not_at_mixed_tables_warns(template_workshop):

@@ -34,18 +34,18 @@ def make_workshop(organisation, user, title="Pedido perdido de Ferretería Sur",
 
 @pytest.fixture
 def workshop(library, organisation, facilitator) -> Workshop:
-    return make_workshop(organisation, facilitator.user, from_template=True)
+    return make_workshop(organisation, facilitator.user, template="tres-horas")
 
 
 @pytest.fixture
 def other_workshop(library, organisation, facilitator) -> Workshop:
     """Another session of the same organisation (for blocks of another session)."""
-    return make_workshop(organisation, facilitator.user, title="Quejas", from_template=True)
+    return make_workshop(organisation, facilitator.user, title="Quejas", template="tres-horas")
 
 
 @pytest.fixture
 def their_workshop(library, other_organisation, outsider) -> Workshop:
-    return make_workshop(other_organisation, outsider.user, title="Textiles", from_template=True)
+    return make_workshop(other_organisation, outsider.user, title="Textiles", template="tres-horas")
 
 
 @pytest.fixture
@@ -327,7 +327,7 @@ def test_builder_shows_clock_times_total_badges_and_no_warnings(workshop, facili
 def test_builder_clock_times_follow_the_organisation_time_zone(
     library, other_organisation, outsider
 ):
-    workshop = make_workshop(other_organisation, outsider.user, from_template=True)
+    workshop = make_workshop(other_organisation, outsider.user, template="tres-horas")
     client = Client()
     client.force_login(outsider.user)
     body = client.get(workshop.get_absolute_url()).content.decode()

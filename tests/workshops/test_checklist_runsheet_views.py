@@ -6,10 +6,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from workshops.agenda import DEFAULT_CHECKLIST, TEMPLATE_BLOCKS
+from workshops import method
+from workshops.agenda import DEFAULT_CHECKLIST
 from workshops.models import ChecklistItem, InvitedArea, Workshop
 from workshops.services import workshop_create
 
+TEMPLATE = method.templates()["tres-horas"]
 NOTE = "Ojo: Ventas llega tarde; empezar con Logística."
 
 
@@ -25,7 +27,7 @@ def workshop(library, organisation, facilitator) -> Workshop:
         start_time=datetime.time(8, 0),
         place="Sala Cóndor, piso 3",
         invited={areas[0]: 6, areas[1]: 4},
-        from_template=True,
+        template="tres-horas",
     )
     block = workshop.blocks.get(position=2)
     block.facilitator_notes = NOTE
@@ -41,7 +43,7 @@ def their_workshop(library, other_organisation, outsider) -> Workshop:
         title="Sesión de Textiles",
         date=datetime.date(2026, 3, 12),
         start_time=datetime.time(9, 0),
-        from_template=True,
+        template="tres-horas",
     )
 
 
@@ -169,8 +171,8 @@ def test_run_sheet_shows_the_session_and_every_block_with_clock_times(facilitato
     assert "6 personas" in html and "4 personas" in html
     for invited in InvitedArea.objects.filter(workshop=workshop):
         assert invited.area.name in html
-    for _slug, title, _minutes, _instructions in TEMPLATE_BLOCKS:
-        assert title in html
+    for block in TEMPLATE.blocks:
+        assert block.title in html
     assert "Mesas mixtas" in html
     assert "Apertura" in html
     # The bank's question copied into a block is printed.
@@ -179,9 +181,9 @@ def test_run_sheet_shows_the_session_and_every_block_with_clock_times(facilitato
     assert NOTE in html
     # The session starts at 08:00 in Bogotá: clock times follow block by block.
     times = _clock_times(html)
-    assert len(times) == len(TEMPLATE_BLOCKS)
-    assert times[:3] == ["08:00–08:10", "08:10–08:20", "08:20–08:35"]
-    total = sum(minutes for _s, _t, minutes, _i in TEMPLATE_BLOCKS)
+    assert len(times) == len(TEMPLATE.blocks)
+    assert times[:3] == ["08:00–08:10", "08:10–08:15", "08:15–08:30"]
+    total = TEMPLATE.minutes
     end = datetime.datetime(2026, 3, 12, 8, 0) + datetime.timedelta(minutes=total)
     assert times[-1].endswith(end.strftime("%H:%M"))
 

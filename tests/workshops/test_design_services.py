@@ -45,7 +45,7 @@ def make_workshop(organisation, facilitator, **kwargs):
 
 @pytest.fixture
 def workshop(library, organisation, facilitator):
-    return make_workshop(organisation, facilitator, from_template=True)
+    return make_workshop(organisation, facilitator, template="tres-horas")
 
 
 def order(workshop) -> list[int]:
@@ -72,7 +72,7 @@ def test_zero_or_negative_duration_is_refused(workshop):
 def test_total_over_eight_hours_is_refused(workshop):
     block = workshop.blocks.first()
     with pytest.raises(AgendaError, match="8 horas"):
-        block_set_minutes(block=block, minutes=300)
+        block_set_minutes(block=block, minutes=320)
     block.refresh_from_db()
     assert block.minutes == 10
 
@@ -181,7 +181,7 @@ def test_stale_reorder_from_another_tab_is_refused(workshop):
 
 
 def test_reorder_with_foreign_or_missing_ids_is_refused(workshop, organisation, facilitator):
-    other = make_workshop(organisation, facilitator, from_template=True)
+    other = make_workshop(organisation, facilitator, template="tres-horas")
     workshop.refresh_from_db()
     ids = order(workshop)
     with pytest.raises(AgendaError):
@@ -196,7 +196,7 @@ def test_reorder_with_foreign_or_missing_ids_is_refused(workshop, organisation, 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_of_one_agenda_keep_a_clean_order(library, organisation, facilitator):
     """Two tabs hammering the same agenda at once: positions stay 1..n, no block is lost."""
-    workshop = make_workshop(organisation, facilitator, from_template=True)
+    workshop = make_workshop(organisation, facilitator, template="tres-horas")
     ids = order(workshop)
     errors: list[BaseException] = []
 

@@ -72,25 +72,44 @@ def test_every_principle_is_served_by_some_question(library):
         assert principle.questions.count() >= 4, principle.slug
 
 
-def test_library_load_is_idempotent_and_keeps_admin_edits(library):
+def test_library_load_is_idempotent_and_restores_the_shipped_wording(library, organisation):
     principle = Principle.objects.get(slug="escucha")
+    shipped = principle.explanation
     principle.explanation = "Editado en el admin."
     principle.save()
+    own = question_create(
+        organisation=organisation,
+        created_by=None,
+        text="¿Una pregunta propia?",
+        phase=ActivityKind.objects.get(slug="dream"),
+        area_slugs=[],
+        principles=[],
+        tone=Tone.APPRECIATIVE,
+    )
     count = Question.objects.count()
 
-    created = library_load()
+    counts = library_load()
 
-    assert created == {k: 0 for k in created}
+    assert counts == {"created": 0, "updated": 1, "deleted": 0}
     assert Question.objects.count() == count
     principle.refresh_from_db()
-    assert principle.explanation == "Editado en el admin."
+    assert principle.explanation == shipped
+    assert Question.objects.get(pk=own.pk).text == "¿Una pregunta propia?"
+    assert library_load() == {"created": 0, "updated": 0, "deleted": 0}
 
 
 def test_library_load_restores_a_deleted_library_question(library):
     Question.objects.filter(key="q001").delete()
-    assert library_load()["questions"] == 1
+    assert library_load()["created"] == 1
     bank = json.loads((DATA_DIR / "question_bank.json").read_text(encoding="utf-8"))
     assert Question.objects.get(key="q001").text == bank[0]["text"]
+
+
+def test_library_load_deletes_a_question_that_left_the_bank(library):
+    kind = ActivityKind.objects.get(slug="dream")
+    Question.objects.create(key="q999", text="¿Vieja?", phase=kind, tone=Tone.APPRECIATIVE)
+    assert library_load()["deleted"] == 1
+    assert not Question.objects.filter(key="q999").exists()
 
 
 def test_organisation_gets_the_three_default_areas(organisation):

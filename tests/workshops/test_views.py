@@ -67,7 +67,7 @@ def test_library_page_shows_assumptions_principles_and_kinds(library, facilitato
         assert principle.name in body
     assert "Sin importar quiénes somos" in body
     assert "Qué depende del facilitador" in body
-    assert "Ronda café en mesas mixtas" in body
+    assert "Conversación en mesas mixtas" in body
 
 
 def test_manager_without_facilitator_role_gets_404_on_library(library, manager_client):
