@@ -466,9 +466,9 @@ def test_report_counts_without_names(manager_client, live, people, areas, facili
     # Attendance: one of four expected per area.
     attendance = body.split('id="attendance"', 1)[1].split("</section>", 1)[0]
     assert attendance.count('<td class="num">1</td><td class="num">4</td>') == 3
-    # Emotions by area, counted: two "Calma" at check-in, one "Enojo".
+    # Emotions by area, counted: two "Tranquilidad" (calma) at check-in, one "Enojo".
     emotions = body.split('id="emotions"', 1)[1].split("</section>", 1)[0]
-    assert "Calma" in emotions and "Enojo" in emotions
+    assert "Tranquilidad" in emotions and "Enojo" in emotions
     assert '<td class="num"><strong>2</strong></td>' in emotions
     # Contributions: the anonymous one counted apart; its text is not on the wall here.
     contributions = body.split('id="contributions"', 1)[1].split("</section>", 1)[0]

@@ -108,7 +108,7 @@ def test_drafting_from_a_contribution_links_it_and_shows_up_in_the_room(
     assert sorted(o.name for o in agreement.owners.all()) == ["Beto", "Diego Ruiz"]
     room = facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
     assert "Confirmar fechas con Logística antes de prometerlas" in room
-    assert "Pedir consentimiento" in room
+    assert "Consultar a la sala" in room
 
 
 @pytest.mark.parametrize(

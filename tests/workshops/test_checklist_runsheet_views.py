@@ -203,10 +203,11 @@ def test_participant_version_has_no_facilitator_notes(facilitator_client, worksh
     html = response.content.decode()
     assert response.status_code == 200
     assert NOTE not in html
-    assert "Notas del facilitador" not in html
+    assert "Notas y guion" not in html
+    assert "Para profundizar" not in html and "Si la sala se tensa" not in html
     # The purpose is also the opening block's note: only the notes box must go.
     assert "Agenda para participantes" in html
-    assert "Ronda café 1: mesas mixtas" in html
+    assert "Mesas mixtas: el recorrido del cliente" in html
     assert _clock_times(html)[0] == "08:00–08:10"
 
 
