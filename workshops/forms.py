@@ -418,7 +418,7 @@ class BlockForm(forms.Form):
         help_text=_("Tu guion para abrir y cerrar el bloque; solo tú lo ves."),
     )
     steps = StepsField(
-        label=_("Pasos con minutos"),
+        label=_("Pasos del bloque"),
         required=False,
         help_text=_(
             "Una línea por paso: «minutos · paso». Deben sumar la duración del bloque; si "

@@ -343,7 +343,8 @@ def workshop_create(
             fields["steps"] = method.scale_steps(fields["steps"], planned.minutes)
         notes = fields["facilitator_notes"]
         if planned.kind == "opening" and workshop.purpose:
-            notes = f"{_('Propósito:')} {workshop.purpose}\n\n{notes}"
+            label = _("Propósito:")
+            notes = f"{label} {workshop.purpose}\n\n{notes}"
         block = Block.objects.create(
             workshop=workshop,
             position=position,

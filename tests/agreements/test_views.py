@@ -477,7 +477,7 @@ def test_report_counts_without_names(manager_client, live, people, areas, facili
     assert "1 voto" in contributions
     # Consent to the final version only: Logística's objection to v1 is not counted.
     agreements = body.split('id="agreements"', 1)[1]
-    assert "Consentimiento a la versión 2" in agreements
+    assert "Respuestas a la versión 2" in agreements
     logistica_row = agreements.split('<th scope="row">Logística</th>', 1)[1].split("</tr>", 1)[0]
     assert logistica_row == '<td class="num">0</td><td class="num">0</td><td class="num">1</td>'
     # No participant's name appears except as an owner (Ana and Beto own the agreement).

@@ -93,8 +93,8 @@ def test_three_phones_consent_reword_record_and_close(
     card = room.locator("#agreements .agreement-card")
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Borrador")
-    card.get_by_role("button", name="Pedir consentimiento").click()
-    expect(card).to_contain_text("En consentimiento")
+    card.get_by_role("button", name="Consultar a la sala").click()
+    expect(card).to_contain_text("En consulta")
 
     # --- version 1: Ana agrees, Beto objects with a reason, Caro agrees --------------------
     for page in (ana, beto, caro):
@@ -160,7 +160,7 @@ def test_three_phones_consent_reword_record_and_close(
     # --- closing: a reminder of the missing check-out, then the thank-you page ------------
     expect(room.locator("#checkout-reminder")).to_be_visible()
     screens.shot(room, "06-room-before-closing")
-    room.get_by_role("button", name="Cerrar sesión").click()
+    room.get_by_role("button", name="Finalizar la sesión").click()
     for page in (ana, beto, caro):
         expect(page.get_by_role("heading", name="¡Gracias por conversar!")).to_be_visible()
         expect(page.locator(".ended-agreements")).to_contain_text(
@@ -168,5 +168,5 @@ def test_three_phones_consent_reword_record_and_close(
         )
         _no_sideways_scroll(page)
     screens.shot(ana, "07-phone-thank-you")
-    assert dialogs == ["¿Cerrar la sesión para todos?"]
+    assert dialogs == ["¿Finalizar la sesión para todos? Nadie podrá enviar nada más."]
     assert screen_errors == [], f"projector console errors: {screen_errors}"

@@ -144,7 +144,8 @@ def test_live_session_on_laptop_projector_and_three_phones(
     room.get_by_role("button", name="Siguiente").click()
     for page, emotion in ((ana, "Curiosidad"), (beto, "Preocupación"), (caro, "Curiosidad")):
         expect(page.locator("#stage h1")).to_have_text("¿Cómo llego hoy?")
-        expect(page.get_by_text("¿Con qué emoción llegas?")).to_be_visible()
+        expect(page.locator("#stage .live-question")).to_contain_text("¿Con qué emoción llegas hoy")
+        expect(page.get_by_text("Tu emoción", exact=True)).to_be_visible()
         page.get_by_label(emotion).check()
         page.get_by_role("button", name="Enviar emoción").click()
         expect(page.get_by_text("Gracias. Puedes cambiarla")).to_be_visible()
@@ -153,7 +154,9 @@ def test_live_session_on_laptop_projector_and_three_phones(
     screens.shot(ana, "04-phone-checkin", full_page=False)
     expect(screen.locator(".bars-large li").filter(has_text="Curiosidad")).to_contain_text("2")
     expect(screen.locator(".bars-large li").filter(has_text="Preocupación")).to_contain_text("1")
-    expect(room.locator("#emotions")).to_contain_text("Curiosidad (2)")
+    expect(room.locator("#emotions .bar-label").filter(has_text="Curiosidad")).to_have_text(
+        "Curiosidad · 2"
+    )
     assert EmotionCheck.objects.filter(live=live, moment="checkin").count() == 3
     screens.shot(screen, "04-projector-checkin", full_page=False)
     screens.shot(room, "04-room-checkin")
@@ -175,7 +178,7 @@ def test_live_session_on_laptop_projector_and_three_phones(
     # --- area round: contributions, the balance of voices, and a phone that drops --------
     room.get_by_role("button", name="Siguiente").click()
     for page in (ana, beto, caro):
-        expect(page.locator("#stage h1")).to_have_text("Primera ronda por área")
+        expect(page.locator("#stage h1")).to_have_text("Ronda por área: cómo lo vivimos hoy")
         expect(page.locator(".pushed-principle")).to_have_count(0)
     beto.get_by_label("Tu aporte").fill(f"Prometemos fechas sin preguntar {XSS}")
     beto.get_by_role("button", name="Enviar", exact=True).click()
@@ -225,7 +228,7 @@ def test_live_session_on_laptop_projector_and_three_phones(
     # Three more people in the room (on phones this test does not drive) make two tables.
     _off_the_event_loop(_three_more_people, live, organisation)
     room.get_by_role("button", name="Siguiente").click()
-    expect(ana.locator("#stage h1")).to_have_text("Ronda café 1: mesas mixtas")
+    expect(ana.locator("#stage h1")).to_have_text("Mesas mixtas: el recorrido del cliente")
     room.get_by_label("Personas por mesa").fill("3")
     room.get_by_role("button", name="Armar mesas").click()
     expect(room.locator("#tables .table-card")).to_have_count(2)

@@ -90,7 +90,7 @@ def test_facilitator_prepares_and_prints_the_run_sheet(
     expect(checklist).to_contain_text("2 de 8 listas")
 
     # The run sheet on screen: the print button appears once print.js runs (no inline JS).
-    page.get_by_role("link", name="Hoja de ruta").click()
+    page.get_by_role("link", name="Guion de la sesión").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(workshop.title)
     expect(page.get_by_role("button", name="Imprimir")).to_be_visible()
     expect(page.locator(".blocks tbody tr").first).to_contain_text("08:00–08:10")
@@ -129,7 +129,7 @@ def test_facilitator_prepares_and_prints_the_run_sheet(
             ).stdout
             # Words in reading order, whatever the line breaks.
             text = " ".join(text.split())
-            assert "Ronda café 1: mesas mixtas" in text
+            assert "Mesas mixtas: el recorrido del cliente" in text
             assert "Acuerdos con responsables" in text
             assert workshop.title in text
             # The screen toolbar is not printed.
