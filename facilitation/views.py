@@ -90,10 +90,18 @@ def control_room(request: HttpRequest, live_id: int) -> HttpResponse:
             "live": live,
             "state": live_state(live, audience="facilitator"),
             "principles": Principle.objects.all(),
-            "escalation": method.escalation(),
+            "escalation": _escalation_with_principles(),
             "join_url": _participant_url(request, live),
         },
     )
+
+
+def _escalation_with_principles() -> list[dict]:
+    """The protocol's cases, each with the name of the principle its action shows."""
+    names = dict(Principle.objects.values_list("slug", "name"))
+    return [
+        {"case": case, "principle": names.get(case.principle, "")} for case in method.escalation()
+    ]
 
 
 @require_GET

@@ -97,7 +97,7 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
         expect(page.locator("#stage .live-question")).to_have_count(1)
         expect(page.locator("#stage .live-question")).to_contain_text("emoción")
         expect(page.get_by_text("Tu emoción", exact=True)).to_be_visible()
-        page.get_by_label(emotion).check()
+        page.get_by_label(emotion, exact=True).check()
         page.get_by_label("Una palabra (opcional)").fill(word)
         page.get_by_role("button", name="Enviar emoción").click()
         expect(page.get_by_text("Gracias. Puedes cambiarla")).to_be_visible()
@@ -164,7 +164,7 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     _goto(room, "¿Cómo me voy?")
     for page, emotion in ((ana, "Confianza"), (beto, "Esperanza"), (caro, "Confianza")):
         expect(page.locator("#stage h1")).to_have_text("¿Cómo me voy?")
-        page.get_by_label(emotion).check()
+        page.get_by_label(emotion, exact=True).check()
         page.get_by_role("button", name="Enviar emoción").click()
         expect(page.get_by_text("Gracias. Puedes cambiarla")).to_be_visible()
     checkin = screen.locator('.emotion-moment[data-moment="checkin"]')

@@ -148,3 +148,25 @@ async def test_a_heartbeat_that_meets_redis_down_shows_nothing_and_keeps_the_soc
     await comm.send_json_to({"type": "ping", "t": 2})
     assert await receive_json(comm) == {"pong": 2}
     await comm.disconnect()
+
+
+async def test_an_emotion_with_one_word_is_stored_and_a_sentence_is_refused_on_an_open_socket(
+    live, people
+):
+    from facilitation.models import EmotionCheck
+
+    await database_sync_to_async(goto)(live, "checkin")
+    comm, _, _ = await connect_phone(people["ventas"])
+    emotion = {"type": "emotion", "moment": "checkin", "emotion": "miedo", "intensity": 4}
+    await comm.send_json_to({**emotion, "key": "e.1", "word": "muy muy cansada"})
+    reply = await receive_json(comm)
+    assert reply["ok"] is False and "una sola palabra" in reply["error"]
+    assert not await database_sync_to_async(EmotionCheck.objects.exists)()
+    await comm.send_json_to({**emotion, "key": "e.2", "word": "expectante"})
+    frames = [await receive_json(comm) for _ in range(2)]
+    assert {"ack": "e.2", "ok": True} in frames
+    check = await database_sync_to_async(EmotionCheck.objects.get)()
+    assert (check.emotion, check.word) == ("miedo", "expectante")
+    await comm.send_json_to({"type": "ping", "t": 2})
+    assert await receive_json(comm) == {"pong": 2}
+    await comm.disconnect()

@@ -175,3 +175,20 @@ def test_the_phone_shows_a_breaks_return_time(live, people):
     goto(live, "break")
     page = phone_client(people["ventas"]).get(reverse("participant_live", args=[live.qr_token]))
     assert "Regresamos a las" in page.content.decode()
+
+
+def test_a_breaks_return_time_reads_in_the_organisations_zone_whatever_renders_it(live):
+    from django.template.loader import render_to_string
+    from django.utils import timezone as tz
+
+    organisation = live.workshop.organisation
+    organisation.time_zone = "America/Mexico_City"
+    organisation.save(update_fields=["time_zone"])
+    live = goto(live, "break")
+    state = live_state(LiveSession.objects.get(pk=live.pk), audience="participants")
+    expected = tz.localtime(state.returns_at, organisation.zone).strftime("%H:%M")
+    with tz.override("Asia/Tokyo"):  # a broadcast renders outside any request's zone
+        stage = render_to_string("facilitation/_stage.html#stage", {"state": state})
+        screen = render_to_string("facilitation/_screen.html", {"state": state})
+    assert f"Regresamos a las {expected}" in stage
+    assert f"Regresamos a las {expected}" in screen
