@@ -294,19 +294,11 @@ class AppPhone(WsPhone):
         posted = await self.http.request("POST", path, form)
         if posted.status != 302:
             raise RuntimeError(f"join POST: HTTP {posted.status}: {posted.text[:300]}")
-        commit_page = await self.http.request("GET", f"{path}compromiso/")
-        if commit_page.status != 200:
-            raise RuntimeError(f"commitment page: HTTP {commit_page.status}")
-        committed = await self.http.request(
-            "POST", f"{path}compromiso/", {"csrfmiddlewaretoken": csrf_from(commit_page.text)}
-        )
-        if committed.status != 302:
-            raise RuntimeError(f"commitment POST: HTTP {committed.status}")
         live = await self.http.request("GET", path)
         if live.status != 200 or "ws-connect" not in live.text:
             raise RuntimeError(f"live page: HTTP {live.status}")
         if keep_pages:
-            self.pages = {"join_form": page, "commitment": commit_page, "live": live}
+            self.pages = {"join_form": page, "live": live}
         await self.open(
             f"{self.ws_base}/ws/en-vivo/{self.token}/",
             self.http.base,

@@ -452,7 +452,7 @@ async def page_weight(stack: Stack, token: str, phone0: AppPhone) -> dict[str, A
 
     page_entries = {name: entry(r) for name, r in pages.items()}
     asset_entries = {path: {**entry(r), "kind": kind(path)} for path, r in assets.items()}
-    first_visit_pages = ("join_form", "commitment", "live")
+    first_visit_pages = ("join_form", "live")
     split = {"html": 0, "css": 0, "js": 0, "other": 0}
     split_gzip = {"html": 0, "css": 0, "js": 0, "other": 0}
     for name in first_visit_pages:

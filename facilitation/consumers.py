@@ -270,6 +270,13 @@ class ParticipantConsumer(LiveConsumer):
                     intensity=_int(data.get("intensity")),
                     word=str(data.get("word") or "")[:200],
                 )
+            elif kind == "commitment":
+                await in_thread(services.commitment_answer)(
+                    participant=self.participant,
+                    key=key,
+                    choice=str(data.get("choice") or ""),
+                    note=str(data.get("note") or "")[:2000],
+                )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.
                 await in_thread(consent_submit)(

@@ -74,6 +74,8 @@ class Participant(models.Model):
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="participants")
     name = models.CharField(_("nombre"), max_length=60)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    # When this person answered the principles (a commitment or a reservation). What they
+    # answered is kept apart, without them (CommitmentAnswer): nothing says who reserved.
     committed_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -87,6 +89,37 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CommitmentAnswer(models.Model):
+    """One person's answer to the principles, stored without the person or their area (as
+    an anonymous contribution is): the room sees counts, the facilitator reads the notes of
+    reservations, nobody can tell whose they are."""
+
+    class Choice(models.TextChoices):
+        COMMIT = "commit", _("Me comprometo")
+        RESERVE = "reserve", _("Tengo una reserva")
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="commitments")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    note = models.TextField(_("nota"), blank=True, default="")
+    key_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("respuesta a los principios")
+        verbose_name_plural = _("respuestas a los principios")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["live", "key_digest"], name="commitment_once"),
+            models.CheckConstraint(
+                condition=models.Q(choice="reserve") | models.Q(note=""),
+                name="only_a_reservation_has_a_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.choice
 
 
 class TableSeat(models.Model):

@@ -9,11 +9,20 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
-from facilitation.models import Contribution, Dot, Emotion, EmotionCheck, LiveSession, Participant
+from facilitation.models import (
+    CommitmentAnswer,
+    Contribution,
+    Dot,
+    Emotion,
+    EmotionCheck,
+    LiveSession,
+    Participant,
+)
 from workshops import method
-from workshops.models import Area, Assumption, Block, Principle, Workshop
+from workshops.models import Area, Assumption, Block, Principle, Responsibility, Workshop
 
 PRESENT_SECONDS = 120
+PRINCIPLES_KIND = "principles"
 
 
 @dataclass
@@ -31,6 +40,17 @@ class EmotionBar:
     count: int
     percent: int
     mean_intensity: float
+
+
+@dataclass
+class CommitmentCounts:
+    """The room's answers to the principles, as counts; the notes of reservations without
+    any author (the facilitator reads them, the projector does not)."""
+
+    committed: int
+    reserved: int
+    pending: int
+    notes: list[str]
 
 
 @dataclass
@@ -96,6 +116,10 @@ class LiveState:
     checkout_missing: bool = False
     consent_answers: int = 0
     guide: BlockGuide | None = None
+    # "current" in the principles block, "past" once the agenda went beyond it: a phone that
+    # has not answered the principles then shows them and asks.
+    principles_moment: str = ""
+    commitments: "CommitmentCounts | None" = None
     # The room's single words beside its emotions, most said first (never with a name).
     words: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     now: datetime.datetime | None = None
@@ -198,8 +222,10 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         principle=live.pushed_principle,
         now=now,
     )
+    state.principles_moment = _principles_moment(live, block)
     if audience != "participants":
         state.words = _room_words(live)
+        state.commitments = commitment_counts(live, notes=audience == "facilitator")
     if audience == "facilitator" and block is not None:
         state.guide = block_guide(
             block,
@@ -289,6 +315,40 @@ def _room_figures(
 
 
 WORDS_SHOWN = 12
+
+
+def _principles_moment(live: LiveSession, block: Block | None) -> str:
+    if block is None:
+        return ""
+    if block.kind.slug == PRINCIPLES_KIND:
+        return "current"
+    earlier = live.workshop.blocks.filter(kind__slug=PRINCIPLES_KIND, position__lt=block.position)
+    return "past" if earlier.exists() else ""
+
+
+def commitment_counts(live: LiveSession, *, notes: bool) -> CommitmentCounts:
+    counts = dict(
+        CommitmentAnswer.objects.filter(live=live)
+        .values("choice")
+        .annotate(n=Count("id"))
+        .values_list("choice", "n")
+    )
+    pending = Participant.objects.filter(
+        live=live, removed_at__isnull=True, committed_at__isnull=True
+    ).count()
+    return CommitmentCounts(
+        committed=counts.get(CommitmentAnswer.Choice.COMMIT, 0),
+        reserved=counts.get(CommitmentAnswer.Choice.RESERVE, 0),
+        pending=pending,
+        notes=list(
+            CommitmentAnswer.objects.filter(live=live, choice=CommitmentAnswer.Choice.RESERVE)
+            .exclude(note="")
+            .order_by("id")
+            .values_list("note", flat=True)
+        )
+        if notes
+        else [],
+    )
 
 
 def _room_words(live: LiveSession) -> dict[str, list[tuple[str, int]]]:
@@ -418,9 +478,14 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
 
 
 def method_for_phones() -> dict:
+    """What a phone shows of the method in the principles block (and to a late arrival)."""
     return {
         "assumptions": list(Assumption.objects.all()),
         "principles": list(Principle.objects.all()),
+        "team": list(Responsibility.objects.filter(holder=Responsibility.Holder.TEAM)),
+        "facilitator_holds": list(
+            Responsibility.objects.filter(holder=Responsibility.Holder.FACILITATOR)
+        ),
     }
 
 

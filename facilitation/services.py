@@ -28,6 +28,7 @@ from facilitation import broadcast
 from facilitation.models import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
+    CommitmentAnswer,
     Contribution,
     Dot,
     Emotion,
@@ -456,12 +457,48 @@ def participant_join(*, live: LiveSession, name: str, area: Area) -> Participant
     return participant
 
 
+MAX_NOTE_CHARS = 300
+
+
 @transaction.atomic
+def commitment_answer(
+    *, participant: Participant, key: str, choice: str, note: str = ""
+) -> tuple[CommitmentAnswer | None, bool]:
+    """A participant's answer to the principles: «Me comprometo» or «Tengo una reserva»,
+    with an optional note for a reservation. Once per person; a second answer (another key,
+    another tap) changes nothing. The answer and its note are stored without the person or
+    their area (the key only as an HMAC); the person keeps only the time they answered.
+    Returns (answer, created); the answer is None when this person had answered before."""
+    participant, live = _active(participant, lock=True)
+    if not key or len(key) > 100:
+        raise LiveError(
+            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
+        )
+    digest = key_digest(live, key)
+    existing = CommitmentAnswer.objects.filter(live=live, key_digest=digest).first()
+    if existing is not None:
+        return existing, False
+    if participant.committed_at is not None:
+        return None, False
+    if choice not in CommitmentAnswer.Choice.values:
+        raise LiveError(_("Elige «Me comprometo» o «Tengo una reserva»."))
+    note = clean_text(note, MAX_NOTE_CHARS) if choice == CommitmentAnswer.Choice.RESERVE else ""
+    answer = CommitmentAnswer.objects.create(live=live, choice=choice, note=note, key_digest=digest)
+    participant.committed_at = timezone.now()
+    participant.save(update_fields=["committed_at"])
+    _changed(live, phones=False)  # the counts are the staff's
+    _personal([participant.pk], live)  # the phone learns it answered
+    return answer, True
+
+
 def participant_commit(*, participant: Participant) -> Participant:
-    if participant.committed_at is None:
-        participant.committed_at = timezone.now()
-        participant.save(update_fields=["committed_at"])
-        _changed(participant.live, phones=False)
+    """«Me comprometo», with a key of its own (seeding, tests, a facilitator's script)."""
+    commitment_answer(
+        participant=participant,
+        key=secrets.token_urlsafe(16),
+        choice=CommitmentAnswer.Choice.COMMIT,
+    )
+    participant.refresh_from_db(fields=["committed_at"])
     return participant
 
 

@@ -15,5 +15,4 @@ urlpatterns = [
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),
     path("p/<str:token>/", views.participant_live, name="participant_live"),
-    path("p/<str:token>/compromiso/", views.participant_commit, name="participant_commit"),
 ]

@@ -412,8 +412,6 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "facilitation/ended.html", {"live": live, "reason": "removed"})
     if participant is None:
         return _join_form(request, live)
-    if participant.committed_at is None:
-        return redirect("participant_commit", token=token)
     return render(
         request,
         "facilitation/participant.html",
@@ -424,7 +422,7 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
             "me": participant_me(participant),
             "emotions": Emotion.choices,
             "max_chars": services.MAX_CONTRIBUTION_CHARS,
-            "principles": Principle.objects.all(),
+            **method_for_phones(),
             # Prefix of this page's idempotency keys (the phone appends a counter).
             "nonce": secrets.token_urlsafe(12),
         },
@@ -444,25 +442,5 @@ def _join_form(request: HttpRequest, live: LiveSession) -> HttpResponse:
         else:
             request.session.cycle_key()
             remember_participant(request, participant)
-            return redirect("participant_commit", token=live.qr_token)
+            return redirect("participant_live", token=live.qr_token)
     return render(request, "facilitation/join.html", {"live": live, "form": form})
-
-
-@require_http_methods(["GET", "POST"])
-def participant_commit(request: HttpRequest, token: str) -> HttpResponse:
-    live = _live_or_404(token)
-    participant = participant_from_request(request, live)
-    if participant is None or participant.removed_at is not None or not live.is_open:
-        return redirect("participant_live", token=token)
-    if request.method == "POST":
-        services.participant_commit(participant=participant)
-        return redirect("participant_live", token=token)
-    return render(
-        request,
-        "facilitation/commit.html",
-        {
-            "live": live,
-            "participant": participant,
-            **method_for_phones(),
-        },
-    )

@@ -313,6 +313,14 @@
         choice: choice, reason: reason
       }, null);
       syncConsent();
+    } else if (kind === "commitment") {
+      var answer = event.submitter ? event.submitter.value : "";
+      if (!answer) return;
+      enqueue({
+        type: "commitment", choice: answer,
+        note: answer === "reserve" ? String(data.get("note") || "").trim() : ""
+      }, null);
+      syncCommitment();
     }
   });
 
@@ -409,6 +417,24 @@
     done.hidden = !(answer || pending);
   }
 
+  /* The principles: shown with their question in the principles block, and to whoever
+     arrives later without having answered; the answer itself is kept without a name. */
+  function syncCommitment() {
+    var stage = document.getElementById("stage");
+    var section = document.getElementById("commitment");
+    var form = document.getElementById("commitment-form");
+    var done = document.getElementById("commitment-done");
+    var me = document.getElementById("me");
+    if (!stage || !section || !form || !done) return;
+    var moment = stage.dataset.principles || "";
+    var answered = Boolean(me && me.dataset.committed === "1");
+    var pending = load("outbox").some(function (m) { return m.type === "commitment"; });
+    section.hidden = !(moment === "current" || (moment === "past" && !answered));
+    form.hidden = answered || pending;
+    done.hidden = !(answered || pending);
+    done.textContent = answered ? done.dataset.done : done.dataset.pending;
+  }
+
   /* Show this participant's dots next to each contribution (from #me). */
   function syncDots() {
     var me = document.getElementById("me");
@@ -490,6 +516,7 @@
   function syncAll() {
     syncCompose();
     syncConsent();
+    syncCommitment();
     renderMine();
     syncDots();
     restoreOpen();

@@ -67,7 +67,6 @@ def test_three_phones_consent_reword_record_and_close(
         (caro, "Caro", "Logística"),
     ):
         _join(page, code=None, token=live.qr_token, name=name, area=area)
-        page.get_by_role("button", name="Me comprometo").click()
         expect(page.locator("#conn")).to_have_attribute("data-state", "online")
         expect(page.locator("#agreement-now")).to_be_hidden()
         expect(page.locator("#consent-form")).to_be_hidden()

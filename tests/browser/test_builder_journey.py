@@ -73,17 +73,19 @@ def test_facilitator_builds_a_session_from_the_template(
     screens.shot(page, "03-builder-from-template-top", full_page=False)
 
     # Swap the question of the first café round: remove it, then add another from the picker.
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     old_question = cafe.locator(".block-question-text").inner_text()
     cafe.get_by_role("button", name=re.compile("^Quitar la pregunta")).click()
     expect(page.locator("#agenda-warnings")).to_contain_text(
-        "«Mesas mixtas: el recorrido del cliente» necesita al menos una pregunta."
+        "«Mesas mixtas: lo que hay detrás del «no le importa»» necesita al menos una pregunta."
     )
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     expect(cafe.locator(".block-question")).to_have_count(0)
     cafe.get_by_role("link", name="Agregar pregunta").click()
     picker = page.locator("#picker")
-    expect(picker).to_contain_text("Preguntas para «Mesas mixtas: el recorrido del cliente»")
+    expect(picker).to_contain_text(
+        "Preguntas para «Mesas mixtas: lo que hay detrás del «no le importa»»"
+    )
     expect(picker.get_by_label("Fase")).to_have_value("cafe_round")
     expect(picker.locator(".picker-item .intent").first).to_be_visible()
     screens.shot(page, "04-picker-open")
@@ -92,7 +94,7 @@ def test_facilitator_builds_a_session_from_the_template(
     candidate = picker.locator(".picker-item").filter(has_not_text=old_question).first
     new_question = candidate.locator(".picker-text").inner_text()
     candidate.get_by_role("button", name=re.compile("^Agregar")).click()
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     expect(cafe.locator(".block-question-text")).to_have_text(new_question)
     expect(page.locator("#agenda-warnings")).to_contain_text("Sin avisos")
     screens.shot(page, "05-question-swapped")
@@ -129,7 +131,7 @@ def test_facilitator_builds_a_session_from_the_template(
     drag(
         page,
         block_item(page, "Ronda por área: cómo lo vivimos hoy"),
-        block_item(page, "Mesas mixtas: el recorrido del cliente"),
+        block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»"),
     )
     expect(page.locator("#blocks > li .block-title").nth(4)).to_have_text(
         "Ronda por área: cómo lo vivimos hoy"
@@ -138,7 +140,9 @@ def test_facilitator_builds_a_session_from_the_template(
         block_item(page, "Ronda por área: cómo lo vivimos hoy").locator(".block-start")
     ).to_have_text("08:50")
     expect(
-        block_item(page, "Mesas mixtas: el recorrido del cliente").locator(".block-start")
+        block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»").locator(
+            ".block-start"
+        )
     ).to_have_text("08:30")
     page.get_by_role("button", name="Subir «Ronda por área: cómo lo vivimos hoy»").click()
     expect(page.locator("#blocks > li .block-title").nth(3)).to_have_text(
@@ -166,25 +170,27 @@ def test_facilitator_builds_a_session_from_the_template(
     screens.shot(page, "07-moved-with-buttons")
 
     # A longer café round: the total and the warnings follow.
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     cafe.get_by_label("Minutos").fill("50")
     cafe.get_by_label("Minutos").press("Tab")
     expect(page.locator("#agenda-total")).to_have_text("3 h 30 min")
     expect(page.locator("#agenda-warnings")).to_contain_text(
-        "Pasan 95 minutos sin pausa hasta «Mesas mixtas: el recorrido del cliente»"
+        "Pasan 95 minutos sin pausa hasta «Mesas mixtas: lo que hay detrás del «no le importa»»"
     )
     expect(
-        block_item(page, "Mesas mixtas: el recorrido del cliente").locator(".block-warnings")
+        block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»").locator(
+            ".block-warnings"
+        )
     ).to_contain_text("sin pausa")
     screens.shot(page, "08-longer-cafe-round")
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     cafe.get_by_label("Minutos").fill("20")
     cafe.get_by_label("Minutos").press("Tab")
     expect(page.locator("#agenda-total")).to_have_text("3 h")
     expect(page.locator("#agenda-warnings")).to_contain_text("Sin avisos")
 
     # A duration of zero is refused with a message, and nothing changes.
-    cafe = block_item(page, "Mesas mixtas: el recorrido del cliente")
+    cafe = block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»")
     cafe.get_by_label("Minutos").fill("0")
     cafe.get_by_label("Minutos").press("Tab")
     expect(page.get_by_role("alert")).to_have_text("La duración debe ser de al menos 1 minuto.")

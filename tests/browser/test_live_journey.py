@@ -80,7 +80,8 @@ def _join(page: Page, *, code: str | None, token: str, name: str, area: str) -> 
     page.get_by_label("Tu nombre o un alias").fill(name)
     page.get_by_label(area).check()
     page.get_by_role("button", name="Entrar a la sesión").click()
-    expect(page.get_by_role("button", name="Me comprometo")).to_be_visible()
+    # A name and an area only: the principles come in their own block.
+    expect(page.locator("#stage")).to_be_visible()
 
 
 def _top(page: Page) -> Page:
@@ -125,11 +126,11 @@ def test_live_session_on_laptop_projector_and_three_phones(
     for page in (ana, beto, caro):
         page.on("dialog", on_dialog)
     _join(ana, code=live.display_code.lower(), token=live.qr_token, name="Ana", area="Compras")
-    screens.shot(ana, "02-phone-commit", full_page=False)
+    screens.shot(ana, "02-phone-joined", full_page=False)
     _join(beto, code=live.join_code, token=live.qr_token, name=XSS, area="Ventas")
     _join(caro, code=None, token=live.qr_token, name="Caro", area="Logística")
     for page in (ana, beto, caro):
-        page.get_by_role("button", name="Me comprometo").click()
+        expect(page.get_by_role("button", name="Me comprometo")).to_be_hidden()
         expect(page.locator("#conn")).to_have_attribute("data-state", "online")
         expect(page.locator("#stage h1")).to_have_text("Apertura: el propósito de hoy")
         _no_sideways_scroll(page)
@@ -164,6 +165,25 @@ def test_live_session_on_laptop_projector_and_three_phones(
     # --- principles: the facilitator pushes one to every screen --------------------------
     room.get_by_role("button", name="Siguiente").click()
     expect(ana.locator("#stage h1")).to_have_text("Supuestos y principios")
+    # Every phone shows the assumptions and principles and asks; one person has a reservation.
+    for page in (ana, beto, caro):
+        expect(page.locator("#commitment")).to_be_visible()
+        expect(page.locator("#commitment .principle")).to_have_count(10)
+    screens.shot(_top(caro), "05-phone-principles")
+    ana.get_by_label("Si tienes una reserva").fill("Me cuesta creer que esto cambie")
+    ana.get_by_role("button", name="Tengo una reserva").click()
+    for page in (beto, caro):
+        page.get_by_role("button", name="Me comprometo").click()
+    for page in (ana, beto, caro):
+        expect(page.locator("#commitment-done")).to_have_text(
+            "Gracias: tu respuesta quedó registrada."
+        )
+        expect(page.locator("#commitment-form")).to_be_hidden()
+        _no_sideways_scroll(page)
+    expect(room.locator("#commitments")).to_contain_text("2 se comprometen")
+    expect(room.locator("#commitments")).to_contain_text("Me cuesta creer que esto cambie")
+    expect(room.locator("#commitments")).not_to_contain_text("Ana")
+    expect(screen.locator("#screen-commitments")).to_contain_text("2 personas se comprometen")
     principle = Principle.objects.get(slug="escucha")
     room.get_by_text("Mostrar un principio en todas las pantallas").click()
     room.get_by_role("button", name=principle.name).click()
@@ -228,7 +248,9 @@ def test_live_session_on_laptop_projector_and_three_phones(
     # Three more people in the room (on phones this test does not drive) make two tables.
     _off_the_event_loop(_three_more_people, live, organisation)
     room.get_by_role("button", name="Siguiente").click()
-    expect(ana.locator("#stage h1")).to_have_text("Mesas mixtas: el recorrido del cliente")
+    expect(ana.locator("#stage h1")).to_have_text(
+        "Mesas mixtas: lo que hay detrás del «no le importa»"
+    )
     room.get_by_label("Personas por mesa").fill("3")
     room.get_by_role("button", name="Armar mesas").click()
     expect(room.locator("#tables .table-card")).to_have_count(2)
@@ -332,11 +354,9 @@ def test_a_phone_joining_while_the_timer_runs_counts_from_the_same_second(
     _off_the_event_loop(lambda: services.timer_start(live=LiveSession.objects.get(pk=live.pk)))
     ana, beto = phones(2)
     _join(ana, code=None, token=live.qr_token, name="Ana", area="Compras")
-    ana.get_by_role("button", name="Me comprometo").click()
     expect(ana.locator("#conn")).to_have_attribute("data-state", "online")
     ana.wait_for_timeout(4_000)  # the render Ana's phone got is now four seconds old
     _join(beto, code=None, token=live.qr_token, name="Beto", area="Ventas")
-    beto.get_by_role("button", name="Me comprometo").click()
     expect(beto.locator("#conn")).to_have_attribute("data-state", "online")
     beto.wait_for_timeout(1_500)  # the socket's snapshot has replaced the page's stage
     first, second = _timer_seconds(ana), _timer_seconds(beto)

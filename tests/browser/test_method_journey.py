@@ -12,7 +12,12 @@ from playwright.sync_api import Dialog, Page, expect
 from facilitation import services
 from facilitation.models import EmotionCheck, LiveSession
 from tests.browser.conftest import log_in, watch_errors
-from tests.browser.test_live_journey import _join, _no_sideways_scroll, _off_the_event_loop
+from tests.browser.test_live_journey import (
+    _join,
+    _no_sideways_scroll,
+    _off_the_event_loop,
+    _top,
+)
 from tests.conftest import PASSWORD
 from workshops import method
 from workshops.models import Workshop
@@ -74,7 +79,6 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
         (caro, "Caro", "Logística"),
     ):
         _join(page, code=live.join_code, token=live.qr_token, name=name, area=area)
-        page.get_by_role("button", name="Me comprometo").click()
         expect(page.locator("#conn")).to_have_attribute("data-state", "online")
 
     # --- the opening's guide: the steps, the script and the probes -----------------------
@@ -120,6 +124,21 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     expect(ana.locator("#notice")).to_contain_text("Escribe una sola palabra")
     expect(ana.locator("#conn")).to_have_attribute("data-state", "online")
 
+    # --- principles: the room commits together; one reservation, without a name ---------
+    _goto(room, "Supuestos, principios y acuerdos de convivencia")
+    for page in (ana, beto, caro):
+        expect(page.locator("#commitment .principle")).to_have_count(10)
+    caro.get_by_label("Si tienes una reserva").fill("Necesito ver que los jefes también cumplen")
+    caro.get_by_role("button", name="Tengo una reserva").click()
+    for page in (ana, beto):
+        page.get_by_role("button", name="Me comprometo").click()
+    expect(room.locator("#commitments")).to_contain_text("2 se comprometen")
+    expect(room.locator("#commitments")).to_contain_text("1 reserva")
+    expect(room.locator("#commitments")).to_contain_text("Necesito ver que los jefes")
+    screens.shot(_top(caro), "02-phone-principles-answered")
+    room.locator("#commitments").scroll_into_view_if_needed()
+    screens.shot(room, "02-room-commitments", full_page=False)
+
     # --- "lo que no se ha dicho": the current step follows the timer ---------------------
     _goto(room, "Lo que no se ha dicho")
     unsaid = live.workshop.blocks.get(kind__slug="unsaid")
@@ -135,6 +154,17 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     expect(room.locator('#guide [aria-current="step"]')).to_have_count(1)
     screens.shot(room, "03-room-unsaid-step", full_page=False)
     screens.shot(room, "03-room-unsaid-full")
+
+    # Someone arriving now sees the principles and answers them on arrival.
+    (dani,) = phones(1)
+    _join(dani, code=live.join_code, token=live.qr_token, name="Dani", area="Ventas")
+    expect(dani.locator("#stage h1")).to_have_text("Lo que no se ha dicho")
+    expect(dani.locator("#commitment-form")).to_be_visible()
+    dani.get_by_role("button", name="Me comprometo").click()
+    expect(dani.locator("#commitment")).to_be_hidden()
+    expect(room.locator("#commitments")).to_contain_text("3 se comprometen")
+    for page in (ana, beto, caro):
+        expect(page.locator("#commitment")).to_be_hidden()
 
     # --- the escalation protocol: one tap away, and it acts ------------------------------
     room.get_by_text("Si la sala se tensa: protocolo").click()

@@ -129,7 +129,7 @@ def test_facilitator_prepares_and_prints_the_run_sheet(
             ).stdout
             # Words in reading order, whatever the line breaks.
             text = " ".join(text.split())
-            assert "Mesas mixtas: el recorrido del cliente" in text
+            assert "Mesas mixtas: lo que hay detrás del «no le importa»" in text
             assert "Acuerdos con responsables" in text
             assert workshop.title in text
             # The screen toolbar is not printed.

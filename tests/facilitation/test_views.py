@@ -404,34 +404,32 @@ def test_a_whole_room_joining_from_one_address_is_not_slowed_down(live):
 # --- the join form, the commitment and the live page -----------------------------------------
 
 
-def test_joining_commits_and_lands_on_the_live_page(client, live, areas):
+def test_joining_asks_a_name_and_an_area_only_and_lands_on_the_live_page(client, live, areas):
     page = client.get(f"/p/{live.qr_token}/")
     body = page.content.decode()
     assert page.status_code == 200
     assert 'name="name"' in body
     assert body.count('type="radio"') == 3
+    assert "Me comprometo" not in body
 
     response = client.post(f"/p/{live.qr_token}/", {"name": "Dora", "area": areas["ventas"].pk})
     assert response.status_code == 302
-    assert response["Location"] == f"/p/{live.qr_token}/compromiso/"
+    assert response["Location"] == f"/p/{live.qr_token}/"
     participant = Participant.objects.get(live=live)
     assert (participant.name, participant.area) == ("Dora", areas["ventas"])
-
-    # Before committing, the live page sends them back to the commitment.
-    assert client.get(f"/p/{live.qr_token}/")["Location"] == f"/p/{live.qr_token}/compromiso/"
-    commitment = client.get(f"/p/{live.qr_token}/compromiso/")
-    assert "Me comprometo" in commitment.content.decode()
-    committed = client.post(f"/p/{live.qr_token}/compromiso/")
-    assert committed["Location"] == f"/p/{live.qr_token}/"
+    assert participant.committed_at is None  # the principles come in their block
 
     live_page = client.get(f"/p/{live.qr_token}/")
     assert live_page.status_code == 200
-    assert 'id="stage"' in live_page.content.decode()
-    assert "Dora" in live_page.content.decode()
+    html_text = live_page.content.decode()
+    assert 'id="stage"' in html_text
+    assert "Dora" in html_text
+    # The principles are on the page, for the principles block (or a late arrival).
+    assert 'id="commitment-form"' in html_text and "Tengo una reserva" in html_text
+    assert Principle.objects.get(slug="escucha").name in html_text
     # A reload brings the same person back.
     assert "Dora" in client.get(f"/p/{live.qr_token}/").content.decode()
     assert Participant.objects.filter(live=live).count() == 1
-    assert Participant.objects.get().committed_at is not None
 
 
 def test_the_join_form_refuses_an_area_that_is_not_invited(client, live, outsider):
@@ -467,7 +465,6 @@ def test_a_removed_participant_sees_the_removed_page(live, people, facilitator):
     again = phone.post(f"/p/{live.qr_token}/", {"name": "Beto 2", "area": people["ventas"].area_id})
     assert "Ya no estás en esta sesión" in again.content.decode()
     assert Participant.objects.filter(live=live).count() == 3
-    assert phone.get(f"/p/{live.qr_token}/compromiso/")["Location"] == f"/p/{live.qr_token}/"
 
 
 def test_an_unknown_link_is_404(client, live):
@@ -486,7 +483,6 @@ def test_a_participant_of_one_session_is_a_stranger_in_another(
     assert response.status_code == 200
     assert 'name="name"' in body  # the join form
     assert "Beto" not in body
-    assert phone.get(f"/p/{other.qr_token}/compromiso/")["Location"] == f"/p/{other.qr_token}/"
 
 
 # --- markup stays text on every screen -------------------------------------------------------

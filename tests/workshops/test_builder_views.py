@@ -370,7 +370,10 @@ def test_change_a_duration_recomputes_total_times_and_warnings(workshop, facilit
     assert "3 h 30 min" in body
     assert "08:40" in body  # the check-in now starts later
     assert "No hay una emoción de llegada al comienzo" in body
-    assert "Pasan 95 minutos sin pausa hasta «Mesas mixtas: el recorrido del cliente»" in body
+    assert (
+        "Pasan 95 minutos sin pausa hasta «Mesas mixtas: lo que hay detrás del «no le importa»»"
+        in body
+    )
     opening.refresh_from_db()
     assert opening.minutes == 40
 

@@ -207,7 +207,7 @@ def test_participant_version_has_no_facilitator_notes(facilitator_client, worksh
     assert "Para profundizar" not in html and "Si la sala se tensa" not in html
     # The purpose is also the opening block's note: only the notes box must go.
     assert "Agenda para participantes" in html
-    assert "Mesas mixtas: el recorrido del cliente" in html
+    assert "Mesas mixtas: lo que hay detrás del «no le importa»" in html
     assert _clock_times(html)[0] == "08:00–08:10"
 
 
