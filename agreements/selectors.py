@@ -8,7 +8,14 @@ from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from agreements.models import Agreement, Consent
-from facilitation.models import Contribution, Emotion, EmotionCheck, LiveSession
+from facilitation.models import (
+    CommitmentAnswer,
+    Contribution,
+    Emotion,
+    EmotionCheck,
+    GroundRule,
+    LiveSession,
+)
 from workshops.models import Area, Block, Organisation, Workshop
 
 CLOSED_STATUSES = [Agreement.Status.DONE, Agreement.Status.DISCARDED]
@@ -194,6 +201,11 @@ class Report:
     blocks: list[BlockContributions]
     top: list[TopContribution]
     agreements: list[AgreementResult]
+    # The room's answers to the principles as counts (never by area: a small area would
+    # name its people; the reservations' notes stay in the room) and the kept ground rules.
+    committed: int = 0
+    reserved: int = 0
+    ground_rules: list[str] = field(default_factory=list)
 
     @property
     def is_final(self) -> bool:
@@ -239,6 +251,19 @@ def workshop_report(*, workshop: Workshop) -> Report:
     )
     if live is None:
         return report
+    answers = dict(
+        CommitmentAnswer.objects.filter(live=live)
+        .values("choice")
+        .annotate(n=Count("id"))
+        .values_list("choice", "n")
+    )
+    report.committed = answers.get(CommitmentAnswer.Choice.COMMIT, 0)
+    report.reserved = answers.get(CommitmentAnswer.Choice.RESERVE, 0)
+    report.ground_rules = list(
+        GroundRule.objects.filter(live=live, kept=True)
+        .order_by("id")
+        .values_list("text", flat=True)
+    )
     report.emotions = _emotions(live, areas)
     report.blocks = _contributions_per_block(live, workshop, areas)
     report.top = _top_contributions(live)

@@ -277,6 +277,10 @@ class ParticipantConsumer(LiveConsumer):
                     choice=str(data.get("choice") or ""),
                     note=str(data.get("note") or "")[:2000],
                 )
+            elif kind == "ground_rule":
+                await in_thread(services.ground_rule_propose)(
+                    participant=self.participant, key=key, text=str(data.get("text") or "")
+                )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.
                 await in_thread(consent_submit)(

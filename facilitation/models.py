@@ -122,6 +122,29 @@ class CommitmentAnswer(models.Model):
         return self.choice
 
 
+class GroundRule(models.Model):
+    """An acuerdo de convivencia the room proposed from a phone in the principles block,
+    stored without its author; the facilitator keeps the chosen ones, which every screen
+    then shows for the rest of the session and the acta lists."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="ground_rules")
+    text = models.CharField(_("acuerdo de convivencia"), max_length=200)
+    key_digest = models.CharField(max_length=64)
+    kept = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acuerdo de convivencia")
+        verbose_name_plural = _("acuerdos de convivencia")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["live", "key_digest"], name="ground_rule_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class TableSeat(models.Model):
     """Who sat at which table in each café round (to mix people across rounds)."""
 

@@ -15,6 +15,7 @@ from facilitation.models import (
     Dot,
     Emotion,
     EmotionCheck,
+    GroundRule,
     LiveSession,
     Participant,
 )
@@ -120,6 +121,10 @@ class LiveState:
     # has not answered the principles then shows them and asks.
     principles_moment: str = ""
     commitments: "CommitmentCounts | None" = None
+    # The acuerdos de convivencia the facilitator kept (every screen); every proposal with
+    # whether it was kept (the facilitator).
+    ground_rules: list[str] = field(default_factory=list)
+    ground_rule_proposals: list[GroundRule] = field(default_factory=list)
     # The room's single words beside its emotions, most said first (never with a name).
     words: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     now: datetime.datetime | None = None
@@ -223,6 +228,11 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         now=now,
     )
     state.principles_moment = _principles_moment(live, block)
+    if state.principles_moment:
+        rules = list(GroundRule.objects.filter(live=live).order_by("id"))
+        state.ground_rules = [rule.text for rule in rules if rule.kept]
+        if audience == "facilitator":
+            state.ground_rule_proposals = rules
     if audience != "participants":
         state.words = _room_words(live)
         state.commitments = commitment_counts(live, notes=audience == "facilitator")

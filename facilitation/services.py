@@ -33,6 +33,7 @@ from facilitation.models import (
     Dot,
     Emotion,
     EmotionCheck,
+    GroundRule,
     LiveSession,
     ModerationLog,
     Participant,
@@ -44,6 +45,7 @@ from workshops.models import Area, Block, Principle, Workshop
 MAX_CONTRIBUTION_CHARS = 500
 MAX_NAME_CHARS = 60
 MAX_WORD_CHARS = 30
+PRINCIPLES_KIND = "principles"
 CONTRIBUTIONS_PER_MINUTE = 6
 HEARTBEAT_WRITE_SECONDS = 20
 
@@ -491,6 +493,64 @@ def commitment_answer(
     return answer, True
 
 
+MAX_GROUND_RULE_CHARS = 200
+
+
+def _rate_limited(participant: Participant) -> None:
+    """Contributions and ground-rule proposals share one per-minute budget per phone, counted
+    in the cache under the participant, never next to an anonymous row."""
+    rate_key = f"live:rate:{participant.pk}:{timezone.now():%Y%m%d%H%M}"
+    cache.add(rate_key, 0, 120)
+    if cache.incr(rate_key) > CONTRIBUTIONS_PER_MINUTE:
+        raise LiveError(_("Vas muy rápido: espera un minuto antes de enviar otro aporte."))
+
+
+@transaction.atomic
+def ground_rule_propose(
+    *, participant: Participant, key: str, text: str
+) -> tuple[GroundRule, bool]:
+    """A proposed acuerdo de convivencia, once per key, only in the principles block. Stored
+    without its author; phones see it only once the facilitator keeps it."""
+    participant, live = _active(participant)
+    if not key or len(key) > 100:
+        raise LiveError(
+            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
+        )
+    digest = key_digest(live, key)
+    existing = GroundRule.objects.filter(live=live, key_digest=digest).first()
+    if existing is not None:
+        return existing, False
+    block = live.current_block
+    if block is None or block.kind.slug != PRINCIPLES_KIND:
+        raise LiveError(
+            _("Los acuerdos de convivencia se proponen en el bloque de supuestos y principios.")
+        )
+    text = clean_text(text, MAX_GROUND_RULE_CHARS)
+    if not text:
+        raise LiveError(_("Escribe tu propuesta antes de enviarla."))
+    _rate_limited(participant)
+    try:
+        with transaction.atomic():
+            rule = GroundRule.objects.create(live=live, text=text, key_digest=digest)
+    except IntegrityError:
+        return GroundRule.objects.get(live=live, key_digest=digest), False
+    _changed(live, phones=False)  # phones see only the kept ones
+    return rule, True
+
+
+@transaction.atomic
+def ground_rule_keep(*, live: LiveSession, rule: GroundRule, kept: bool) -> GroundRule:
+    """The facilitator keeps a proposal (every screen shows it from now on) or lets it go."""
+    live = _locked(live)
+    if rule.live_id != live.pk:
+        raise LiveError(_("Ese acuerdo de convivencia no es de esta sesión."))
+    if rule.kept != kept:
+        rule.kept = kept
+        rule.save(update_fields=["kept"])
+        _changed(live)
+    return rule
+
+
 def participant_commit(*, participant: Participant) -> Participant:
     """«Me comprometo», with a key of its own (seeding, tests, a facilitator's script)."""
     commitment_answer(
@@ -560,10 +620,7 @@ def contribution_submit(
     text = clean_text(text, MAX_CONTRIBUTION_CHARS)
     if not text:
         raise LiveError(_("Escribe tu aporte antes de enviarlo."))
-    rate_key = f"live:rate:{participant.pk}:{timezone.now():%Y%m%d%H%M}"
-    cache.add(rate_key, 0, 120)
-    if cache.incr(rate_key) > CONTRIBUTIONS_PER_MINUTE:
-        raise LiveError(_("Vas muy rápido: espera un minuto antes de enviar otro aporte."))
+    _rate_limited(participant)
     anonymous = block.anonymous
     try:
         with transaction.atomic():

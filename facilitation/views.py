@@ -27,7 +27,7 @@ from facilitation.access import (
     remember_participant,
 )
 from facilitation.forms import AgreementForm, JoinCodeForm, JoinForm, OwnerFormSet
-from facilitation.models import Contribution, Emotion, LiveSession, Participant
+from facilitation.models import Contribution, Emotion, GroundRule, LiveSession, Participant
 from facilitation.selectors import (
     live_state,
     method_for_phones,
@@ -174,6 +174,9 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
             agreement_services.agreement_record(
                 agreement=agreement, outcome=action.removeprefix("agreement-"), actor=request.user
             )
+    elif action in {"rule-keep", "rule-drop"}:
+        rule = access_in_live(GroundRule, live, live_int("rule"))
+        services.ground_rule_keep(live=live, rule=rule, kept=action == "rule-keep")
     elif action == "remove":
         participant = access_in_live(Participant, live, live_int("participant"))
         services.participant_remove(

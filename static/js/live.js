@@ -313,6 +313,13 @@
         choice: choice, reason: reason
       }, null);
       syncConsent();
+    } else if (kind === "ground_rule") {
+      var rule = String(data.get("text") || "").trim();
+      if (!rule) return;
+      var here = document.getElementById("stage");
+      // The block rides along so «Mis aportes» keeps showing it while the block lasts.
+      enqueue({ type: "ground_rule", text: rule, block: here ? here.dataset.block : "" }, rule);
+      form.reset();
     } else if (kind === "commitment") {
       var answer = event.submitter ? event.submitter.value : "";
       if (!answer) return;
@@ -433,6 +440,8 @@
     form.hidden = answered || pending;
     done.hidden = !(answered || pending);
     done.textContent = answered ? done.dataset.done : done.dataset.pending;
+    var rules = document.getElementById("ground-rule-form");
+    if (rules) rules.hidden = moment !== "current";
   }
 
   /* Show this participant's dots next to each contribution (from #me). */
@@ -502,11 +511,14 @@
   }
 
   // Sections the facilitator opened stay open when a broadcast replaces the room.
+  // Only a person's own clicks count: a section the server renders open (or closed)
+  // follows the server until someone opens or closes it by hand.
   var keptOpen = {};
-  document.addEventListener("toggle", function (event) {
-    var el = event.target;
-    if (el.matches && el.matches("details[data-keep-open]") && el.id) keptOpen[el.id] = el.open;
-  }, true);
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest ? event.target.closest("summary") : null;
+    var el = summary ? summary.parentElement : null;
+    if (el && el.matches("details[data-keep-open]") && el.id) keptOpen[el.id] = !el.open;
+  });
   function restoreOpen() {
     document.querySelectorAll("details[data-keep-open]").forEach(function (el) {
       if (Object.prototype.hasOwnProperty.call(keptOpen, el.id)) el.open = keptOpen[el.id];

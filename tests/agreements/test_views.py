@@ -494,3 +494,31 @@ def test_report_csv_has_consent_totals_and_bom(manager_client, live, people, are
     assert (row["De acuerdo"], row["Objeciones"], row["Abstenciones"]) == ("2", "0", "1")
     assert row["Versión"] == "2"
     assert row["Responsables"] == "Ana (Compras); Beto (Ventas)"
+
+
+def test_report_counts_commitments_without_names_and_lists_the_kept_ground_rules(
+    manager_client, live, areas
+):
+    from facilitation.models import Participant
+
+    goto(live, "principles")
+    joined = [
+        live_services.participant_join(live=live, name=name, area=areas[slug])
+        for name, slug in (("Ana", "compras"), ("Beto", "ventas"), ("Caro", "logistica"))
+    ]
+    live_services.commitment_answer(participant=joined[0], key="a", choice="commit")
+    live_services.commitment_answer(participant=joined[1], key="b", choice="commit")
+    live_services.commitment_answer(
+        participant=joined[2], key="c", choice="reserve", note="Nota que se queda en la sala"
+    )
+    kept, _ = live_services.ground_rule_propose(participant=joined[0], key="r", text="Puntualidad")
+    live_services.ground_rule_propose(participant=joined[1], key="s", text="Regla no elegida")
+    live_services.ground_rule_keep(live=live, rule=kept, kept=True)
+    body = manager_client.get(reverse("workshop_report", args=[live.workshop_id])).content.decode()
+    section = body.split('id="principles"', 1)[1].split("</section>", 1)[0]
+    assert "2 personas se comprometieron con los principios" in section
+    assert "1 expresó una reserva" in section
+    assert "Puntualidad" in section and "Regla no elegida" not in section
+    assert "Nota que se queda en la sala" not in body
+    for person in Participant.objects.filter(live=live):
+        assert person.name not in section

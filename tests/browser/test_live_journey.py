@@ -184,6 +184,25 @@ def test_live_session_on_laptop_projector_and_three_phones(
     expect(room.locator("#commitments")).to_contain_text("Me cuesta creer que esto cambie")
     expect(room.locator("#commitments")).not_to_contain_text("Ana")
     expect(screen.locator("#screen-commitments")).to_contain_text("2 personas se comprometen")
+    # The room proposes its acuerdos de convivencia; the facilitator keeps two of three.
+    for page, rule in (
+        (ana, "Lo que se dice aquí se queda aquí"),
+        (beto, "Celular solo para la sesión"),
+        (caro, "Hablar de hechos, no de personas"),
+    ):
+        page.get_by_label("Propón un acuerdo de convivencia").fill(rule)
+        page.get_by_role("button", name="Proponer").click()
+    expect(room.locator("#commitments .ground-rule")).to_have_count(3)
+    for rule in ("Lo que se dice aquí se queda aquí", "Hablar de hechos, no de personas"):
+        room.locator(".ground-rule").filter(has_text=rule).get_by_role(
+            "button", name="Conservar"
+        ).click()
+        expect(room.locator(".ground-rule.is-kept").filter(has_text=rule)).to_have_count(1)
+    for page in (ana, beto, caro):
+        expect(page.locator("#ground-rules li")).to_have_count(2)
+    expect(screen.locator("#screen-rules li")).to_have_count(2)
+    screens.shot(_top(beto), "05-phone-ground-rules")
+    screens.shot(room, "05-room-commitments-and-rules")
     principle = Principle.objects.get(slug="escucha")
     room.get_by_text("Mostrar un principio en todas las pantallas").click()
     room.get_by_role("button", name=principle.name).click()
@@ -200,6 +219,10 @@ def test_live_session_on_laptop_projector_and_three_phones(
     for page in (ana, beto, caro):
         expect(page.locator("#stage h1")).to_have_text("Ronda por área: cómo lo vivimos hoy")
         expect(page.locator(".pushed-principle")).to_have_count(0)
+        # The kept rules stay one tap away, folded, for the rest of the session.
+        expect(page.locator("#ground-rules")).not_to_have_attribute("open", "")
+        expect(page.locator("#ground-rules summary")).to_contain_text("(2)")
+    expect(screen.locator("#screen-rules.is-compact li")).to_have_count(2)
     beto.get_by_label("Tu aporte").fill(f"Prometemos fechas sin preguntar {XSS}")
     beto.get_by_role("button", name="Enviar", exact=True).click()
     caro.get_by_label("Tu aporte").fill("Nos enteramos de los pedidos urgentes cuando ya salieron")

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from django.urls import reverse
 
 from facilitation import services
-from facilitation.models import CommitmentAnswer, LiveSession, Participant
+from facilitation.models import CommitmentAnswer, GroundRule, LiveSession, Participant
 from facilitation.selectors import live_state
 from tests.facilitation.conftest import goto
 from tests.facilitation.test_consumers import connect_phone, receive_json
@@ -131,3 +131,138 @@ async def test_a_phone_answers_over_its_socket_and_bad_input_keeps_it_open(live,
 def test_an_outsider_cannot_see_another_organisations_commitments(outsider_client, live):
     assert outsider_client.get(reverse("control_room", args=[live.pk])).status_code == 404
     assert LiveSession.objects.filter(pk=live.pk).exists()
+
+
+# --- acuerdos de convivencia -----------------------------------------------------------------
+
+
+def test_a_ground_rule_is_proposed_in_the_principles_block_without_its_author(live, joined):
+    goto(live, "principles")
+    rule, created = services.ground_rule_propose(
+        participant=joined["ventas"], key="r1", text="  Lo que se dice aquí se queda aquí "
+    )
+    again, again_created = services.ground_rule_propose(
+        participant=joined["ventas"], key="r1", text="otra cosa"
+    )
+    assert created and not again_created and again == rule
+    assert rule.text == "Lo que se dice aquí se queda aquí"
+    row = GroundRule.objects.filter(pk=rule.pk).values()[0]
+    assert set(row) == {"id", "live_id", "text", "key_digest", "kept", "created_at"}
+
+
+@pytest.mark.parametrize(
+    ("slug", "text", "message"),
+    [
+        ("dream", "Celulares en silencio", "bloque de supuestos y principios"),
+        ("principles", "   ", "Escribe tu propuesta"),
+        ("principles", "x" * 201, "200"),
+    ],
+)
+def test_a_bad_ground_rule_is_refused_and_changes_nothing(live, joined, slug, text, message):
+    goto(live, slug)
+    with pytest.raises(services.LiveError, match=message):
+        services.ground_rule_propose(participant=joined["ventas"], key="r", text=text)
+    assert not GroundRule.objects.exists()
+
+
+def test_ground_rules_share_the_contributions_rate_limit(live, joined):
+    goto(live, "principles")
+    for n in range(services.CONTRIBUTIONS_PER_MINUTE):
+        services.ground_rule_propose(participant=joined["ventas"], key=f"r{n}", text=f"Regla {n}")
+    with pytest.raises(services.LiveError, match="Vas muy rápido"):
+        services.ground_rule_propose(participant=joined["ventas"], key="rx", text="Una más")
+    assert GroundRule.objects.count() == services.CONTRIBUTIONS_PER_MINUTE
+
+
+def test_kept_rules_reach_every_screen_for_the_rest_of_the_session(live, joined):
+    live = goto(live, "principles")
+    kept, _ = services.ground_rule_propose(
+        participant=joined["ventas"], key="a", text="Puntualidad"
+    )
+    services.ground_rule_propose(participant=joined["compras"], key="b", text="Sin celulares")
+    services.ground_rule_keep(live=live, rule=kept, kept=True)
+    for audience in ("participants", "projector", "facilitator"):
+        assert live_state(live, audience=audience).ground_rules == ["Puntualidad"]
+    proposals = live_state(live, audience="facilitator").ground_rule_proposals
+    assert [(r.text, r.kept) for r in proposals] == [
+        ("Puntualidad", True),
+        ("Sin celulares", False),
+    ]
+    assert live_state(live, audience="participants").ground_rule_proposals == []
+    later = goto(live, "codesign")
+    assert live_state(later, audience="participants").ground_rules == ["Puntualidad"]
+
+
+def test_the_facilitator_keeps_and_drops_a_rule_and_another_sessions_rule_is_404(
+    facilitator_client, live, joined, organisation, facilitator
+):
+    goto(live, "principles")
+    rule, _ = services.ground_rule_propose(participant=joined["ventas"], key="a", text="Respeto")
+    url = reverse("control_action", args=[live.pk, "rule-keep"])
+    response = facilitator_client.post(url, {"rule": rule.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "En todas las pantallas" in response.content.decode()
+    assert GroundRule.objects.get().kept
+    drop = reverse("control_action", args=[live.pk, "rule-drop"])
+    facilitator_client.post(drop, {"rule": rule.pk}, HTTP_HX_REQUEST="true")
+    assert not GroundRule.objects.get().kept
+    assert (
+        facilitator_client.post(url, {"rule": "999999"}, HTTP_HX_REQUEST="true").status_code == 404
+    )
+    bad = facilitator_client.post(url, {"rule": "abc"}, HTTP_HX_REQUEST="true")
+    assert "Valor no válido" in bad.content.decode()
+    # A rule of another session of the same organisation is not this room's.
+    other = services.live_start(workshop=_another_ready_workshop(organisation, facilitator))
+    goto(other, "principles")
+    theirs, _ = services.ground_rule_propose(
+        participant=services.participant_join(
+            live=other, name="Eva", area=organisation.areas.first()
+        ),
+        key="z",
+        text="Otra sala",
+    )
+    assert (
+        facilitator_client.post(url, {"rule": theirs.pk}, HTTP_HX_REQUEST="true").status_code == 404
+    )
+    assert not GroundRule.objects.get(pk=theirs.pk).kept
+
+
+def _another_ready_workshop(organisation, facilitator):
+    import datetime
+
+    from workshops.models import Workshop
+    from workshops.services import workshop_create, workshop_set_status
+
+    workshop = workshop_create(
+        organisation=organisation,
+        facilitator=facilitator.user,
+        title="Otra sesión",
+        date=datetime.date(2026, 12, 2),
+        start_time=datetime.time(8, 0),
+        invited={a: 2 for a in organisation.areas.all()},
+        template="tres-horas",
+    )
+    return workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
+
+
+def test_a_phone_on_the_principles_block_has_the_proposal_form(live, joined):
+    from tests.facilitation.conftest import phone_client
+
+    goto(live, "principles")
+    page = phone_client(joined["ventas"]).get(reverse("participant_live", args=[live.qr_token]))
+    assert 'data-outbox="ground_rule"' in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_phone_proposes_a_rule_over_its_socket(live, joined):
+    await database_sync_to_async(goto)(live, "principles")
+    comm, _, _ = await connect_phone(joined["compras"])
+    await comm.send_json_to({"type": "ground_rule", "key": "g.1", "text": "Hablar de hechos"})
+    assert await receive_json(comm) == {"ack": "g.1", "ok": True}
+    await comm.send_json_to({"type": "ground_rule", "key": "g.2", "text": ""})
+    refused = await receive_json(comm)
+    assert refused["ok"] is False and "Escribe tu propuesta" in refused["error"]
+    texts = await database_sync_to_async(
+        lambda: list(GroundRule.objects.values_list("text", flat=True))
+    )()
+    assert texts == ["Hablar de hechos"]
+    await comm.disconnect()
