@@ -11,11 +11,13 @@ from agreements.models import Agreement, Consent
 from facilitation.models import (
     CommitmentAnswer,
     Contribution,
+    Diagnosis,
     Emotion,
     EmotionCheck,
     GroundRule,
     LiveSession,
 )
+from facilitation.selectors import DiagnosisMap, diagnosis_map
 from workshops.models import Area, Block, Organisation, Workshop
 
 CLOSED_STATUSES = [Agreement.Status.DONE, Agreement.Status.DISCARDED]
@@ -206,6 +208,7 @@ class Report:
     committed: int = 0
     reserved: int = 0
     ground_rules: list[str] = field(default_factory=list)
+    diagnosis: "DiagnosisMap | None" = None
 
     @property
     def is_final(self) -> bool:
@@ -264,6 +267,8 @@ def workshop_report(*, workshop: Workshop) -> Report:
         .order_by("id")
         .values_list("text", flat=True)
     )
+    if Diagnosis.objects.filter(live=live).exists():
+        report.diagnosis = diagnosis_map(live)
     report.emotions = _emotions(live, areas)
     report.blocks = _contributions_per_block(live, workshop, areas)
     report.top = _top_contributions(live)

@@ -277,6 +277,13 @@ class ParticipantConsumer(LiveConsumer):
                     choice=str(data.get("choice") or ""),
                     note=str(data.get("note") or "")[:2000],
                 )
+            elif kind == "diagnosis":
+                answers = data.get("answers")
+                await in_thread(services.diagnosis_submit)(
+                    participant=self.participant,
+                    key=key,
+                    answers=answers if isinstance(answers, dict) else {},
+                )
             elif kind == "ground_rule":
                 await in_thread(services.ground_rule_propose)(
                     participant=self.participant, key=key, text=str(data.get("text") or "")

@@ -77,6 +77,8 @@ class Participant(models.Model):
     # When this person answered the principles (a commitment or a reservation). What they
     # answered is kept apart, without them (CommitmentAnswer): nothing says who reserved.
     committed_at = models.DateTimeField(null=True, blank=True)
+    # When this person answered the session's diagnosis; the answers are kept without them.
+    diagnosed_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +122,29 @@ class CommitmentAnswer(models.Model):
 
     def __str__(self) -> str:
         return self.choice
+
+
+class Diagnosis(models.Model):
+    """One person's diagnosis of the seed's nine situations (how strongly each happens
+    today, 0 to 3), stored without the person or their area; the room sees the map, a later
+    session of the organisation compares with it."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="diagnoses")
+    # {symptom slug: level}, level 0 ("No pasa") to 3 ("Pasa todo el tiempo").
+    answers = models.JSONField()
+    key_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("diagnóstico")
+        verbose_name_plural = _("diagnósticos")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["live", "key_digest"], name="diagnosis_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"diagnóstico {self.pk}"
 
 
 class GroundRule(models.Model):

@@ -12,6 +12,7 @@ from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
 from facilitation.models import (
     CommitmentAnswer,
     Contribution,
+    Diagnosis,
     Dot,
     Emotion,
     EmotionCheck,
@@ -24,6 +25,8 @@ from workshops.models import Area, Assumption, Block, Principle, Responsibility,
 
 PRESENT_SECONDS = 120
 PRINCIPLES_KIND = "principles"
+DIAGNOSIS_KIND = "diagnosis"
+MIN_DIAGNOSES = 3
 
 
 @dataclass
@@ -41,6 +44,29 @@ class EmotionBar:
     count: int
     percent: int
     mean_intensity: float
+
+
+@dataclass
+class SymptomRow:
+    symptom: method.Symptom
+    counts: list[int]  # people per level, from «No pasa» up
+    score: int  # 0 (nobody sees it) to 100 (everybody, all the time)
+    earlier: int | None  # the same score in the organisation's earlier session
+
+
+@dataclass
+class DiagnosisMap:
+    """The room's diagnosis of the nine situations. Shown only once MIN_DIAGNOSES people
+    answered: fewer answers would show what one person marked."""
+
+    answered: int
+    rows: list[SymptomRow]
+    earlier: LiveSession | None
+    earlier_answered: int
+
+    @property
+    def shown(self) -> bool:
+        return self.answered >= MIN_DIAGNOSES
 
 
 @dataclass
@@ -125,6 +151,7 @@ class LiveState:
     # whether it was kept (the facilitator).
     ground_rules: list[str] = field(default_factory=list)
     ground_rule_proposals: list[GroundRule] = field(default_factory=list)
+    diagnosis: DiagnosisMap | None = None
     # The room's single words beside its emotions, most said first (never with a name).
     words: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     now: datetime.datetime | None = None
@@ -228,6 +255,8 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         now=now,
     )
     state.principles_moment = _principles_moment(live, block)
+    if audience != "participants" and block is not None and block.kind.slug == DIAGNOSIS_KIND:
+        state.diagnosis = diagnosis_map(live)
     if state.principles_moment:
         rules = list(GroundRule.objects.filter(live=live).order_by("id"))
         state.ground_rules = [rule.text for rule in rules if rule.kept]
@@ -334,6 +363,57 @@ def _principles_moment(live: LiveSession, block: Block | None) -> str:
         return "current"
     earlier = live.workshop.blocks.filter(kind__slug=PRINCIPLES_KIND, position__lt=block.position)
     return "past" if earlier.exists() else ""
+
+
+def _scores(rows: list[dict]) -> tuple[dict[str, list[int]], dict[str, int]]:
+    levels = len(method.diagnosis_scale())
+    counts = {s.slug: [0] * levels for s in method.symptoms()}
+    for answers in rows:
+        for slug, level in answers.items():
+            if slug in counts and 0 <= level < levels:
+                counts[slug][level] += 1
+    scores = {}
+    for slug, per_level in counts.items():
+        total = sum(per_level)
+        weighted = sum(level * n for level, n in enumerate(per_level))
+        scores[slug] = round(100 * weighted / (total * (levels - 1))) if total else 0
+    return counts, scores
+
+
+def diagnosis_map(live: LiveSession) -> DiagnosisMap:
+    """This session's map, beside the organisation's most recent earlier session that
+    answered the same diagnosis (enough people for it to be shown)."""
+    rows = list(Diagnosis.objects.filter(live=live).values_list("answers", flat=True))
+    counts, scores = _scores(rows)
+    earlier = (
+        LiveSession.objects.filter(
+            workshop__organisation_id=live.workshop.organisation_id,
+            started_at__lt=live.started_at,
+        )
+        .exclude(pk=live.pk)
+        .annotate(n=Count("diagnoses"))
+        .filter(n__gte=MIN_DIAGNOSES)
+        .select_related("workshop")
+        .order_by("-started_at")
+        .first()
+    )
+    earlier_scores: dict[str, int] = {}
+    earlier_answered = 0
+    if earlier is not None:
+        earlier_rows = list(
+            Diagnosis.objects.filter(live=earlier).values_list("answers", flat=True)
+        )
+        earlier_answered = len(earlier_rows)
+        _counts, earlier_scores = _scores(earlier_rows)
+    return DiagnosisMap(
+        answered=len(rows),
+        rows=[
+            SymptomRow(s, counts[s.slug], scores[s.slug], earlier_scores.get(s.slug))
+            for s in method.symptoms()
+        ],
+        earlier=earlier,
+        earlier_answered=earlier_answered,
+    )
 
 
 def commitment_counts(live: LiveSession, *, notes: bool) -> CommitmentCounts:

@@ -30,6 +30,7 @@ from facilitation.models import (
     JOIN_CODE_LENGTH,
     CommitmentAnswer,
     Contribution,
+    Diagnosis,
     Dot,
     Emotion,
     EmotionCheck,
@@ -39,6 +40,7 @@ from facilitation.models import (
     Participant,
     TableSeat,
 )
+from workshops import method
 from workshops.method import BREAK_KIND
 from workshops.models import Area, Block, Principle, Workshop
 
@@ -549,6 +551,49 @@ def ground_rule_keep(*, live: LiveSession, rule: GroundRule, kept: bool) -> Grou
         rule.save(update_fields=["kept"])
         _changed(live)
     return rule
+
+
+DIAGNOSIS_KIND = "diagnosis"
+
+
+@transaction.atomic
+def diagnosis_submit(
+    *, participant: Participant, key: str, answers: dict[str, Any]
+) -> tuple[Diagnosis | None, bool]:
+    """A participant's diagnosis of the nine situations, in the diagnosis block, once per
+    person; stored without the person or their area (the key only as an HMAC). Returns
+    (diagnosis, created); None when this person had answered before."""
+    participant, live = _active(participant, lock=True)
+    if not key or len(key) > 100:
+        raise LiveError(
+            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
+        )
+    digest = key_digest(live, key)
+    existing = Diagnosis.objects.filter(live=live, key_digest=digest).first()
+    if existing is not None:
+        return existing, False
+    if participant.diagnosed_at is not None:
+        return None, False
+    block = live.current_block
+    if block is None or block.kind.slug != DIAGNOSIS_KIND:
+        raise LiveError(_("El diagnóstico se responde en su bloque."))
+    levels = len(method.diagnosis_scale())
+    clean: dict[str, int] = {}
+    for symptom in method.symptoms():
+        raw = answers.get(symptom.slug) if isinstance(answers, dict) else None
+        try:
+            level = int(raw)
+        except (TypeError, ValueError):
+            level = -1
+        if not 0 <= level < levels:
+            raise LiveError(_("Responde las nueve situaciones antes de enviar."))
+        clean[symptom.slug] = level
+    diagnosis = Diagnosis.objects.create(live=live, answers=clean, key_digest=digest)
+    participant.diagnosed_at = timezone.now()
+    participant.save(update_fields=["diagnosed_at"])
+    _changed(live, phones=False)  # the map is the staff's and the projector's
+    _personal([participant.pk], live)
+    return diagnosis, True
 
 
 def participant_commit(*, participant: Participant) -> Participant:

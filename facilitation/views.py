@@ -426,6 +426,8 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
             "emotions": Emotion.choices,
             "max_chars": services.MAX_CONTRIBUTION_CHARS,
             **method_for_phones(),
+            "symptoms": method.symptoms(),
+            "diagnosis_scale": method.diagnosis_scale(),
             # Prefix of this page's idempotency keys (the phone appends a counter).
             "nonce": secrets.token_urlsafe(12),
         },

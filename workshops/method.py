@@ -161,6 +161,27 @@ def parse_escalation(
     return tuple(cases)
 
 
+@dataclass(frozen=True)
+class Symptom:
+    slug: str
+    text: str
+    short: str
+
+
+@cache
+def symptoms() -> tuple[Symptom, ...]:
+    """The nine situations the method's first document opens with, in its order."""
+    return tuple(
+        Symptom(row["slug"], row["text"], row["short"]) for row in _read("method.json")["symptoms"]
+    )
+
+
+@cache
+def diagnosis_scale() -> tuple[str, ...]:
+    """The diagnosis's levels, from 0 («No pasa») up."""
+    return tuple(_read("method.json")["diagnosis_scale"])
+
+
 @cache
 def ground_rule_examples() -> tuple[str, ...]:
     return tuple(_read("guides.json").get("ground_rules", ()))

@@ -313,6 +313,20 @@
         choice: choice, reason: reason
       }, null);
       syncConsent();
+    } else if (kind === "diagnosis") {
+      var answers = {};
+      var missing = false;
+      form.querySelectorAll("fieldset").forEach(function (set) {
+        var picked = set.querySelector("input:checked");
+        if (!picked) missing = true;
+        else answers[picked.name] = picked.value;
+      });
+      if (missing) {
+        showNotice(form.dataset.missing || "");
+        return;
+      }
+      enqueue({ type: "diagnosis", answers: answers }, null);
+      syncDiagnosis();
     } else if (kind === "ground_rule") {
       var rule = String(data.get("text") || "").trim();
       if (!rule) return;
@@ -444,6 +458,22 @@
     if (rules) rules.hidden = moment !== "current";
   }
 
+  /* The diagnosis: asked in its block, once; the answers go without a name. */
+  function syncDiagnosis() {
+    var stage = document.getElementById("stage");
+    var section = document.getElementById("diagnosis");
+    var form = document.getElementById("diagnosis-form");
+    var done = document.getElementById("diagnosis-done");
+    var me = document.getElementById("me");
+    if (!stage || !section || !form || !done) return;
+    var answered = Boolean(me && me.dataset.diagnosed === "1");
+    var pending = load("outbox").some(function (m) { return m.type === "diagnosis"; });
+    section.hidden = stage.dataset.diagnosis !== "1";
+    form.hidden = answered || pending;
+    done.hidden = !(answered || pending);
+    done.textContent = answered ? done.dataset.done : done.dataset.pending;
+  }
+
   /* Show this participant's dots next to each contribution (from #me). */
   function syncDots() {
     var me = document.getElementById("me");
@@ -529,6 +559,7 @@
     syncCompose();
     syncConsent();
     syncCommitment();
+    syncDiagnosis();
     renderMine();
     syncDots();
     restoreOpen();

@@ -522,3 +522,19 @@ def test_report_counts_commitments_without_names_and_lists_the_kept_ground_rules
     assert "Nota que se queda en la sala" not in body
     for person in Participant.objects.filter(live=live):
         assert person.name not in section
+
+
+def test_report_keeps_the_rooms_diagnosis_without_names(manager_client, live, areas):
+    from workshops import method
+
+    goto(live, "diagnosis")
+    for n, slug in enumerate(["compras", "ventas", "logistica"]):
+        person = live_services.participant_join(live=live, name=f"Persona {n}", area=areas[slug])
+        live_services.diagnosis_submit(
+            participant=person, key=f"d{n}", answers={s.slug: 3 for s in method.symptoms()}
+        )
+    body = manager_client.get(reverse("workshop_report", args=[live.workshop_id])).content.decode()
+    section = body.split('id="diagnosis"', 1)[1].split("</section>", 1)[0]
+    assert "3 personas respondieron" in section
+    assert all(s.short in section for s in method.symptoms())
+    assert "100 %" in section and "Persona 0" not in section

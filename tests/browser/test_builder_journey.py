@@ -63,7 +63,7 @@ def test_facilitator_builds_a_session_from_the_template(
     assert page.url.endswith(workshop.get_absolute_url())
     expect(page.locator("#agenda-total")).to_have_text("3 h")
     expect(page.locator("#agenda-warnings")).to_contain_text("Sin avisos")
-    expect(page.locator("#blocks > li")).to_have_count(14)
+    expect(page.locator("#blocks > li")).to_have_count(15)
     expect(block_item(page, "Apertura: el propósito de hoy").locator(".block-start")).to_have_text(
         "08:00"
     )
@@ -101,20 +101,17 @@ def test_facilitator_builds_a_session_from_the_template(
     page.get_by_role("link", name="Cerrar").click()
     expect(page.locator("#picker")).to_be_hidden()
 
-    # Drag "Apertura" onto the check-in: it moves below it, and the clock times follow.
-    drag(
-        page,
-        block_item(page, "Apertura: el propósito de hoy"),
-        block_item(page, "¿Cómo llego hoy?"),
-    )
-    expect(page.locator("#blocks > li .block-title").first).to_have_text("¿Cómo llego hoy?")
-    assert block_titles(page)[:2] == ["¿Cómo llego hoy?", "Apertura: el propósito de hoy"]
-    expect(block_item(page, "¿Cómo llego hoy?").locator(".block-start")).to_have_text("08:00")
+    # Drag "Apertura" onto the diagnosis: it moves below it, and the clock times follow.
+    diagnosis = "Diagnóstico: lo que pasa hoy"
+    drag(page, block_item(page, "Apertura: el propósito de hoy"), block_item(page, diagnosis))
+    expect(page.locator("#blocks > li .block-title").first).to_have_text(diagnosis)
+    assert block_titles(page)[:2] == [diagnosis, "Apertura: el propósito de hoy"]
+    expect(block_item(page, diagnosis).locator(".block-start")).to_have_text("08:00")
     expect(block_item(page, "Apertura: el propósito de hoy").locator(".block-start")).to_have_text(
         "08:05"
     )
     titles = list(workshop.blocks.order_by("position").values_list("title", flat=True))
-    assert titles[:2] == ["¿Cómo llego hoy?", "Apertura: el propósito de hoy"]
+    assert titles[:2] == [diagnosis, "Apertura: el propósito de hoy"]
     screens.shot(page, "06-dragged")
     page.evaluate("window.scrollTo(0, 0)")
     screens.shot(page, "06-dragged-top", full_page=False)
@@ -124,49 +121,27 @@ def test_facilitator_builds_a_session_from_the_template(
     expect(page.locator("#blocks > li .block-title").first).to_have_text(
         "Apertura: el propósito de hoy"
     )
-    expect(block_item(page, "¿Cómo llego hoy?").locator(".block-start")).to_have_text("08:10")
+    expect(block_item(page, diagnosis).locator(".block-start")).to_have_text("08:10")
     # At the top its up button is disabled: the focus moves to its down button.
     expect(page.get_by_role("button", name="Bajar «Apertura: el propósito de hoy»")).to_be_focused()
     # A second drag, further down the page, then the buttons from the keyboard.
-    drag(
-        page,
-        block_item(page, "Ronda por área: cómo lo vivimos hoy"),
-        block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»"),
-    )
-    expect(page.locator("#blocks > li .block-title").nth(4)).to_have_text(
-        "Ronda por área: cómo lo vivimos hoy"
-    )
-    expect(
-        block_item(page, "Ronda por área: cómo lo vivimos hoy").locator(".block-start")
-    ).to_have_text("08:50")
-    expect(
-        block_item(page, "Mesas mixtas: lo que hay detrás del «no le importa»").locator(
-            ".block-start"
-        )
-    ).to_have_text("08:30")
-    page.get_by_role("button", name="Subir «Ronda por área: cómo lo vivimos hoy»").click()
-    expect(page.locator("#blocks > li .block-title").nth(3)).to_have_text(
-        "Ronda por área: cómo lo vivimos hoy"
-    )
-    expect(
-        block_item(page, "Ronda por área: cómo lo vivimos hoy").locator(".block-start")
-    ).to_have_text("08:30")
+    area_round = "Ronda por área: cómo lo vivimos hoy"
+    cafe_title = "Mesas mixtas: lo que hay detrás del «no le importa»"
+    drag(page, block_item(page, area_round), block_item(page, cafe_title))
+    expect(page.locator("#blocks > li .block-title").nth(5)).to_have_text(area_round)
+    expect(block_item(page, area_round).locator(".block-start")).to_have_text("08:55")
+    expect(block_item(page, cafe_title).locator(".block-start")).to_have_text("08:35")
+    page.get_by_role("button", name=f"Subir «{area_round}»").click()
+    expect(page.locator("#blocks > li .block-title").nth(4)).to_have_text(area_round)
+    expect(block_item(page, area_round).locator(".block-start")).to_have_text("08:35")
     # The focus stays on the button after the swap, so the keyboard can press it again.
-    expect(
-        page.get_by_role("button", name="Subir «Ronda por área: cómo lo vivimos hoy»")
-    ).to_be_focused()
+    expect(page.get_by_role("button", name=f"Subir «{area_round}»")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#blocks > li .block-title").nth(2)).to_have_text(
-        "Ronda por área: cómo lo vivimos hoy"
-    )
-    expect(
-        block_item(page, "Ronda por área: cómo lo vivimos hoy").locator(".block-start")
-    ).to_have_text("08:15")
-    page.get_by_role("button", name="Bajar «Ronda por área: cómo lo vivimos hoy»").click()
-    expect(page.locator("#blocks > li .block-title").nth(3)).to_have_text(
-        "Ronda por área: cómo lo vivimos hoy"
-    )
-    expect(block_item(page, "Supuestos y principios").locator(".block-start")).to_have_text("08:15")
+    expect(page.locator("#blocks > li .block-title").nth(3)).to_have_text(area_round)
+    expect(block_item(page, area_round).locator(".block-start")).to_have_text("08:20")
+    page.get_by_role("button", name=f"Bajar «{area_round}»").click()
+    expect(page.locator("#blocks > li .block-title").nth(4)).to_have_text(area_round)
+    expect(block_item(page, "Supuestos y principios").locator(".block-start")).to_have_text("08:20")
     screens.shot(page, "07-moved-with-buttons")
 
     # A longer café round: the total and the warnings follow.

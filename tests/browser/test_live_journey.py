@@ -84,6 +84,15 @@ def _join(page: Page, *, code: str | None, token: str, name: str, area: str) -> 
     expect(page.locator("#stage")).to_be_visible()
 
 
+def answer_diagnosis(page: Page, level: int) -> None:
+    """Mark every situation at the same level on a phone, then send."""
+    items = page.locator("#diagnosis-form fieldset")
+    expect(items).to_have_count(9)
+    for index in range(9):
+        items.nth(index).locator("label").nth(level).click()
+    page.get_by_role("button", name="Enviar diagnóstico").click()
+
+
 def _top(page: Page) -> Page:
     """Scroll to the top before a full-page shot (the sticky header would land mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")
@@ -140,6 +149,18 @@ def test_live_session_on_laptop_projector_and_three_phones(
     screens.shot(ana, "03-phone-ana-opening", full_page=False)
     screens.shot(beto, "03-phone-beto-opening", full_page=False)
     screens.shot(room, "03-room-three-joined")
+
+    # --- diagnosis: the nine situations, anonymously; the projector shows the map ---------
+    room.get_by_role("button", name="Siguiente").click()
+    for page, level in ((ana, 3), (beto, 2), (caro, 2)):
+        expect(page.locator("#stage h1")).to_have_text("Diagnóstico: lo que pasa hoy")
+        answer_diagnosis(page, level)
+        expect(page.locator("#diagnosis-done")).to_contain_text("Gracias")
+        _no_sideways_scroll(page)
+    expect(screen.locator("#screen-diagnosis .diagnosis-row")).to_have_count(9)
+    expect(screen.locator("#screen-diagnosis")).to_contain_text("3 personas respondieron")
+    expect(screen.locator("#screen-diagnosis .diagnosis-score").first).to_have_text("78 %")
+    screens.shot(screen, "03-projector-diagnosis", full_page=False)
 
     # --- emotional check-in: the projector shows the room's chart ------------------------
     room.get_by_role("button", name="Siguiente").click()

@@ -17,6 +17,7 @@ from tests.browser.test_live_journey import (
     _no_sideways_scroll,
     _off_the_event_loop,
     _top,
+    answer_diagnosis,
 )
 from tests.conftest import PASSWORD
 from workshops import method
@@ -45,6 +46,34 @@ def _ready_live(organisation, facilitator) -> LiveSession:
 def _goto(room: Page, title: str) -> None:
     room.locator("#timeline li").filter(has_text=title).get_by_role("button", name="Ir").click()
     expect(room.locator(".room-current h1")).to_have_text(title)
+
+
+def _follow_up_live(organisation, facilitator) -> LiveSession:
+    workshop = workshop_create(
+        organisation=organisation,
+        facilitator=facilitator.user,
+        title="Seguimiento",
+        date=datetime.date(2027, 1, 20),
+        start_time=datetime.time(8, 0),
+        invited={area: 4 for area in organisation.areas.all()},
+        template="seguimiento",
+    )
+    workshop = workshop_set_status(workshop=workshop, status=Workshop.Status.READY)
+    return services.live_start(workshop=workshop)
+
+
+def _off_the_event_loop_value(function, *args):  # noqa: ANN001, ANN202
+    """Like _off_the_event_loop, returning the function's value."""
+    box = []
+    _off_the_event_loop(lambda *a: box.append(function(*a)), *args)
+    return box[0]
+
+
+def _fits_the_projector(screen: Page, selector: str) -> None:
+    """The last of these is wholly on the wall: nothing is cut off at the bottom or side."""
+    box = screen.locator(selector).last.bounding_box()
+    assert box["y"] + box["height"] <= PROJECTOR["height"], f"{selector} runs off the wall"
+    assert screen.evaluate("document.documentElement.scrollWidth") <= PROJECTOR["width"]
 
 
 def _set_elapsed(live: LiveSession, seconds: float) -> None:
@@ -90,6 +119,18 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     room.locator("#guide-probes summary").click()
     expect(room.locator("#guide-probes li").first).to_be_visible()
     screens.shot(room, "01-room-opening-guide", full_page=False)
+
+    # --- the diagnosis of the nine situations: the room's map --------------------------
+    room.get_by_role("button", name="Siguiente").click()
+    expect(ana.locator("#diagnosis-form fieldset")).to_have_count(9)
+    _no_sideways_scroll(ana)
+    screens.shot(_top(ana), "01-phone-diagnosis")
+    for page, level in ((ana, 3), (beto, 3), (caro, 2)):
+        answer_diagnosis(page, level)
+    expect(screen.locator("#screen-diagnosis .diagnosis-row")).to_have_count(9)
+    expect(room.locator("#diagnosis")).to_contain_text("3 personas respondieron")
+    _fits_the_projector(screen, "#screen-diagnosis .diagnosis-row")
+    screens.shot(screen, "01-projector-diagnosis", full_page=False)
 
     # --- check-in: an emotion and one word, one prompt on the phone ----------------------
     room.get_by_role("button", name="Siguiente").click()
@@ -208,6 +249,28 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     screens.shot(screen, "06-projector-compare", full_page=False)
     screens.shot(room, "06-room-checkout")
     assert not screen_errors
+
+    # --- weeks later, the follow-up session compares the diagnosis ----------------------
+    later = _off_the_event_loop_value(_follow_up_live, organisation, facilitator)
+    screen.goto(f"/en-vivo/{later.pk}/proyector/")
+    room.goto(f"/en-vivo/{later.pk}/")
+    _goto(room, "Diagnóstico: qué cambió")
+    (eva, fabio, gina) = phones(3)
+    for page, name, area, level in (
+        (eva, "Eva", "Compras", 1),
+        (fabio, "Fabio", "Ventas", 0),
+        (gina, "Gina", "Logística", 1),
+    ):
+        _join(page, code=later.join_code, token=later.qr_token, name=name, area=area)
+        answer_diagnosis(page, level)
+    earlier = screen.locator("#screen-diagnosis .diagnosis-earlier")
+    expect(earlier).to_have_count(9)
+    expect(earlier.first).to_contain_text("antes 89 %")
+    expect(screen.locator("#screen-diagnosis .diagnosis-score").first).to_have_text("22 %")
+    expect(screen.locator(".diagnosis-legend")).to_contain_text("Un mismo cliente")
+    _fits_the_projector(screen, "#screen-diagnosis .diagnosis-row")
+    screens.shot(screen, "08-projector-diagnosis-compared", full_page=False)
+    screens.shot(room, "08-room-diagnosis-compared", full_page=False)
 
     # --- the facilitator's run sheet prints the guide and the protocol -------------------
     room.goto(f"/sesiones/{live.workshop_id}/hoja-de-ruta/")

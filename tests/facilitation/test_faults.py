@@ -394,8 +394,11 @@ async def test_postgres_restart_mid_burst(stack, servers, phones_stopped):
     phones = make_phones(data, [port], phones_stopped)
     await all_online(phones, 20)
 
-    sending = asyncio.create_task(burst(phones, data["block"], tag))
-    await asyncio.sleep(0.5)
+    # Four writes a phone (five with the one after recovery: under the six a minute), so the
+    # burst still runs when the stop takes effect on a loaded machine (CI once saw two
+    # writes a phone finish before it).
+    sending = asyncio.create_task(burst(phones, data["block"], tag, count=4))
+    await asyncio.sleep(0.3)
     await asyncio.to_thread(stack.pg.stop, "fast")
     await asyncio.sleep(3)
     await asyncio.to_thread(stack.pg.start)

@@ -99,7 +99,7 @@ def test_list_shows_only_the_organisations_sessions_with_time_duration_and_block
     assert their_workshop.title not in body
     assert "08:00" in body
     assert "3 h" in body and "3 h 55" not in body
-    assert "14 bloques" in body
+    assert "15 bloques" in body
     assert "Borrador" in body
 
 
@@ -128,7 +128,7 @@ def test_manager_without_facilitator_role_gets_404(workshop, manager_client):
     assert manager_client.get(reverse("workshop_builder", args=[workshop.pk])).status_code == 404
     response = post(manager_client, "block_remove", [workshop.pk, block(workshop, "break").pk])
     assert response.status_code == 404
-    assert workshop.blocks.count() == 14
+    assert workshop.blocks.count() == 15
 
 
 def test_anonymous_visitor_is_sent_to_login(workshop):
@@ -178,7 +178,7 @@ def test_create_from_the_template(library, organisation, facilitator, facilitato
     assert response["Location"] == workshop.get_absolute_url()
     assert workshop.organisation == organisation
     assert workshop.facilitator == facilitator.user
-    assert workshop.blocks.count() == 14
+    assert workshop.blocks.count() == 15
     assert workshop.start_time == datetime.time(14, 0)
     expected = dict(workshop.invited.values_list("area__name", "expected_people"))
     assert expected == {"Compras": 12, "Ventas": 9}
@@ -301,7 +301,7 @@ def test_another_organisations_session_answers_404_everywhere(their_workshop, fa
             facilitator_client.post(reverse(name, args=[pk]), {"kind": "break"}).status_code == 404
         )
     assert Workshop.objects.count() == 1
-    assert their_workshop.blocks.count() == 14
+    assert their_workshop.blocks.count() == 15
 
 
 # --- The builder ---------------------------------------------------------------------------
@@ -347,7 +347,7 @@ def test_add_a_block_from_an_activity_kind(workshop, facilitator_client):
 def test_add_a_block_of_an_unknown_kind_is_404(workshop, facilitator_client):
     response = post(facilitator_client, "block_add", [workshop.pk], {"kind": "karaoke"})
     assert response.status_code == 404
-    assert workshop.blocks.count() == 14
+    assert workshop.blocks.count() == 15
 
 
 def test_add_a_block_that_passes_8_hours_is_refused(workshop, facilitator_client):
@@ -501,21 +501,19 @@ def test_duplicate_a_block_puts_the_copy_after_it(workshop, facilitator_client):
 
 
 def test_move_up_and_down_recomputes_clock_times(workshop, facilitator_client):
-    checkin = block(workshop, "checkin")
-    response = post(
-        facilitator_client, "block_move", [workshop.pk, checkin.pk], {"direction": "up"}
-    )
-    assert titles(workshop)[:2] == ["¿Cómo llego hoy?", "Apertura: el propósito de hoy"]
+    second = block(workshop, "diagnosis")
+    response = post(facilitator_client, "block_move", [workshop.pk, second.pk], {"direction": "up"})
+    assert titles(workshop)[:2] == ["Diagnóstico: lo que pasa hoy", "Apertura: el propósito de hoy"]
     body = response.content.decode()
-    checkin_start = body.index(f'id="block-{checkin.pk}"')
-    assert "08:00" in body[checkin_start : checkin_start + 400]
+    second_start = body.index(f'id="block-{second.pk}"')
+    assert "08:00" in body[second_start : second_start + 400]
 
-    post(facilitator_client, "block_move", [workshop.pk, checkin.pk], {"direction": "down"})
-    assert titles(workshop)[:2] == ["Apertura: el propósito de hoy", "¿Cómo llego hoy?"]
+    post(facilitator_client, "block_move", [workshop.pk, second.pk], {"direction": "down"})
+    assert titles(workshop)[:2] == ["Apertura: el propósito de hoy", "Diagnóstico: lo que pasa hoy"]
 
     before = snapshot(workshop)
     response = post(
-        facilitator_client, "block_move", [workshop.pk, checkin.pk], {"direction": "sideways"}
+        facilitator_client, "block_move", [workshop.pk, second.pk], {"direction": "sideways"}
     )
     assert "Movimiento no válido." in response.content.decode()
     assert snapshot(workshop) == before
@@ -574,7 +572,7 @@ def test_a_reorder_with_a_block_of_another_session_is_refused(
     response = post(facilitator_client, "blocks_reorder", [workshop.pk], data)
     assert "El orden enviado no corresponde" in response.content.decode()
     assert snapshot(workshop) == before
-    assert other_workshop.blocks.count() == 14
+    assert other_workshop.blocks.count() == 15
 
 
 # --- Questions -----------------------------------------------------------------------------
@@ -795,7 +793,7 @@ def test_builder_edits_are_post_only(workshop, facilitator_client):
     opening = block(workshop, "opening")
     url = reverse("block_remove", args=[workshop.pk, opening.pk])
     assert facilitator_client.get(url).status_code == 405
-    assert workshop.blocks.count() == 14
+    assert workshop.blocks.count() == 15
 
 
 def test_ready_session_offers_to_go_live_and_a_live_one_links_to_the_room(

@@ -182,7 +182,7 @@ def test_run_sheet_shows_the_session_and_every_block_with_clock_times(facilitato
     # The session starts at 08:00 in Bogotá: clock times follow block by block.
     times = _clock_times(html)
     assert len(times) == len(TEMPLATE.blocks)
-    assert times[:3] == ["08:00–08:10", "08:10–08:15", "08:15–08:30"]
+    assert times[:3] == ["08:00–08:10", "08:10–08:15", "08:15–08:20"]
     total = TEMPLATE.minutes
     end = datetime.datetime(2026, 3, 12, 8, 0) + datetime.timedelta(minutes=total)
     assert times[-1].endswith(end.strftime("%H:%M"))
