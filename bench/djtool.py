@@ -93,7 +93,7 @@ def counts(live_id: int) -> dict[str, object]:
     return {
         "seq": live.seq,
         "participants": Participant.objects.filter(live=live).count(),
-        "committed": Participant.objects.filter(live=live, committed_at__isnull=False).count(),
+        "committed": Participant.objects.filter(live=live, principles_answered=True).count(),
         "dots": Dot.objects.filter(live=live).count(),
         "contributions": Contribution.objects.filter(live=live).count(),
     }

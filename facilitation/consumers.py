@@ -327,5 +327,5 @@ class ProjectorConsumer(FacilitatorConsumer):
 def _int(value: object) -> int:
     try:
         return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         return 0

@@ -74,11 +74,11 @@ class Participant(models.Model):
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="participants")
     name = models.CharField(_("nombre"), max_length=60)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
-    # When this person answered the principles (a commitment or a reservation). What they
-    # answered is kept apart, without them (CommitmentAnswer): nothing says who reserved.
-    committed_at = models.DateTimeField(null=True, blank=True)
-    # When this person answered the session's diagnosis; the answers are kept without them.
-    diagnosed_at = models.DateTimeField(null=True, blank=True)
+    # Whether this person answered the principles and the diagnosis. Flags, never times:
+    # what they answered is kept apart, without them (CommitmentAnswer, Diagnosis), and a
+    # time here could be paired with the answer's row.
+    principles_answered = models.BooleanField(default=False)
+    diagnosis_answered = models.BooleanField(default=False)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -106,7 +106,6 @@ class CommitmentAnswer(models.Model):
     choice = models.CharField(max_length=10, choices=Choice.choices)
     note = models.TextField(_("nota"), blank=True, default="")
     key_digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("respuesta a los principios")
@@ -133,7 +132,6 @@ class Diagnosis(models.Model):
     # {symptom slug: level}, level 0 ("No pasa") to 3 ("Pasa todo el tiempo").
     answers = models.JSONField()
     key_digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("diagnóstico")
@@ -144,7 +142,7 @@ class Diagnosis(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"diagnóstico {self.pk}"
+        return f"#{self.pk}"
 
 
 class GroundRule(models.Model):

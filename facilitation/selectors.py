@@ -21,12 +21,10 @@ from facilitation.models import (
     Participant,
 )
 from workshops import method
+from workshops.method import DIAGNOSIS_KIND, MIN_DIAGNOSES, PRINCIPLES_KIND
 from workshops.models import Area, Assumption, Block, Principle, Responsibility, Workshop
 
 PRESENT_SECONDS = 120
-PRINCIPLES_KIND = "principles"
-DIAGNOSIS_KIND = "diagnosis"
-MIN_DIAGNOSES = 3
 
 
 @dataclass
@@ -57,16 +55,22 @@ class SymptomRow:
 @dataclass
 class DiagnosisMap:
     """The room's diagnosis of the nine situations. Shown only once MIN_DIAGNOSES people
-    answered: fewer answers would show what one person marked."""
+    answered (fewer would show what one person marked) and the facilitator revealed it
+    (while answers come in, a screen that changed with each tap would show each one)."""
 
     answered: int
     rows: list[SymptomRow]
     earlier: LiveSession | None
     earlier_answered: int
+    revealed: bool = True
+
+    @property
+    def enough(self) -> bool:
+        return self.answered >= MIN_DIAGNOSES
 
     @property
     def shown(self) -> bool:
-        return self.answered >= MIN_DIAGNOSES
+        return self.enough and self.revealed
 
 
 @dataclass
@@ -78,6 +82,13 @@ class CommitmentCounts:
     reserved: int
     pending: int
     notes: list[str]
+    # The split and the notes are shown once the facilitator reveals them (or the block is
+    # over): until then a count that moved with each tap would tell who reserved.
+    revealed: bool = True
+
+    @property
+    def answered(self) -> int:
+        return self.committed + self.reserved
 
 
 @dataclass
@@ -256,7 +267,7 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
     )
     state.principles_moment = _principles_moment(live, block)
     if audience != "participants" and block is not None and block.kind.slug == DIAGNOSIS_KIND:
-        state.diagnosis = diagnosis_map(live)
+        state.diagnosis = diagnosis_map(live, revealed=live.results_revealed)
     if state.principles_moment:
         rules = list(GroundRule.objects.filter(live=live).order_by("id"))
         state.ground_rules = [rule.text for rule in rules if rule.kept]
@@ -264,7 +275,11 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
             state.ground_rule_proposals = rules
     if audience != "participants":
         state.words = _room_words(live)
-        state.commitments = commitment_counts(live, notes=audience == "facilitator")
+        state.commitments = commitment_counts(
+            live,
+            notes=audience == "facilitator",
+            revealed=live.results_revealed or state.principles_moment == "past",
+        )
     if audience == "facilitator" and block is not None:
         state.guide = block_guide(
             block,
@@ -380,7 +395,7 @@ def _scores(rows: list[dict]) -> tuple[dict[str, list[int]], dict[str, int]]:
     return counts, scores
 
 
-def diagnosis_map(live: LiveSession) -> DiagnosisMap:
+def diagnosis_map(live: LiveSession, *, revealed: bool = True) -> DiagnosisMap:
     """This session's map, beside the organisation's most recent earlier session that
     answered the same diagnosis (enough people for it to be shown)."""
     rows = list(Diagnosis.objects.filter(live=live).values_list("answers", flat=True))
@@ -413,10 +428,11 @@ def diagnosis_map(live: LiveSession) -> DiagnosisMap:
         ],
         earlier=earlier,
         earlier_answered=earlier_answered,
+        revealed=revealed,
     )
 
 
-def commitment_counts(live: LiveSession, *, notes: bool) -> CommitmentCounts:
+def commitment_counts(live: LiveSession, *, notes: bool, revealed: bool = True) -> CommitmentCounts:
     counts = dict(
         CommitmentAnswer.objects.filter(live=live)
         .values("choice")
@@ -424,20 +440,21 @@ def commitment_counts(live: LiveSession, *, notes: bool) -> CommitmentCounts:
         .values_list("choice", "n")
     )
     pending = Participant.objects.filter(
-        live=live, removed_at__isnull=True, committed_at__isnull=True
+        live=live, removed_at__isnull=True, principles_answered=False
     ).count()
     return CommitmentCounts(
         committed=counts.get(CommitmentAnswer.Choice.COMMIT, 0),
         reserved=counts.get(CommitmentAnswer.Choice.RESERVE, 0),
         pending=pending,
-        notes=list(
+        # In the order of their text, never of their arrival.
+        notes=sorted(
             CommitmentAnswer.objects.filter(live=live, choice=CommitmentAnswer.Choice.RESERVE)
             .exclude(note="")
-            .order_by("id")
             .values_list("note", flat=True)
         )
-        if notes
+        if notes and revealed
         else [],
+        revealed=revealed,
     )
 
 

@@ -41,13 +41,12 @@ from facilitation.models import (
     TableSeat,
 )
 from workshops import method
-from workshops.method import BREAK_KIND
+from workshops.method import BREAK_KIND, DIAGNOSIS_KIND, MIN_DIAGNOSES, PRINCIPLES_KIND
 from workshops.models import Area, Block, Principle, Workshop
 
 MAX_CONTRIBUTION_CHARS = 500
 MAX_NAME_CHARS = 60
 MAX_WORD_CHARS = 30
-PRINCIPLES_KIND = "principles"
 CONTRIBUTIONS_PER_MINUTE = 6
 HEARTBEAT_WRITE_SECONDS = 20
 
@@ -193,10 +192,15 @@ def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
     return live
 
 
+@transaction.atomic
 def live_call_break(*, live: LiveSession) -> LiveSession:
     """The escalation protocol's «call a break»: go to the agenda's next break (its timer
-    starts at once). Refused when no break is left after the current block."""
+    starts at once). In a break already, nothing changes (a second tap must not skip one).
+    Refused when no break is left after the current block."""
+    live = _locked(live)
     current = live.current_block
+    if current is not None and current.kind.slug == BREAK_KIND:
+        return live
     later = live.workshop.blocks.filter(kind__slug=BREAK_KIND)
     if current is not None:
         later = later.filter(position__gt=current.position)
@@ -277,7 +281,20 @@ def voting_set_open(*, live: LiveSession, open: bool) -> LiveSession:
 
 @transaction.atomic
 def results_reveal(*, live: LiveSession, revealed: bool = True) -> LiveSession:
+    """Show the block's results: the dots, the diagnosis map (which closes the diagnosis;
+    refused below MIN_DIAGNOSES answers) or the principles' counts and notes. Until then the
+    screens show only how many answered, so no change on a screen follows one person's tap."""
     live = _locked(live)
+    block = live.current_block
+    if (
+        revealed
+        and block is not None
+        and block.kind.slug == DIAGNOSIS_KIND
+        and Diagnosis.objects.filter(live=live).count() < MIN_DIAGNOSES
+    ):
+        raise LiveError(
+            _("El mapa se muestra con al menos tres respuestas, para que nadie quede en evidencia.")
+        )
     live.results_revealed = revealed
     if revealed:
         live.voting_open = False
@@ -466,13 +483,14 @@ MAX_NOTE_CHARS = 300
 
 @transaction.atomic
 def commitment_answer(
-    *, participant: Participant, key: str, choice: str, note: str = ""
+    *, participant: Participant, key: str, choice: str, note: str = "", anywhere: bool = False
 ) -> tuple[CommitmentAnswer | None, bool]:
     """A participant's answer to the principles: «Me comprometo» or «Tengo una reserva»,
     with an optional note for a reservation. Once per person; a second answer (another key,
     another tap) changes nothing. The answer and its note are stored without the person or
     their area (the key only as an HMAC); the person keeps only the time they answered.
-    Returns (answer, created); the answer is None when this person had answered before."""
+    Returns (answer, created); the answer is None when this person had answered before.
+    anywhere: skip the check that the room reached the principles block (seeding only)."""
     participant, live = _active(participant, lock=True)
     if not key or len(key) > 100:
         raise LiveError(
@@ -482,14 +500,17 @@ def commitment_answer(
     existing = CommitmentAnswer.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
-    if participant.committed_at is not None:
+    if participant.principles_answered:
+        _personal([participant.pk], live)  # the phone may have missed that it answered
         return None, False
+    if not anywhere and _principles_ahead(live):
+        raise LiveError(_("Los principios se responden en su bloque."))
     if choice not in CommitmentAnswer.Choice.values:
         raise LiveError(_("Elige «Me comprometo» o «Tengo una reserva»."))
     note = clean_text(note, MAX_NOTE_CHARS) if choice == CommitmentAnswer.Choice.RESERVE else ""
     answer = CommitmentAnswer.objects.create(live=live, choice=choice, note=note, key_digest=digest)
-    participant.committed_at = timezone.now()
-    participant.save(update_fields=["committed_at"])
+    participant.principles_answered = True
+    participant.save(update_fields=["principles_answered"])
     _changed(live, phones=False)  # the counts are the staff's
     _personal([participant.pk], live)  # the phone learns it answered
     return answer, True
@@ -553,7 +574,17 @@ def ground_rule_keep(*, live: LiveSession, rule: GroundRule, kept: bool) -> Grou
     return rule
 
 
-DIAGNOSIS_KIND = "diagnosis"
+def _principles_ahead(live: LiveSession) -> bool:
+    """True until the room reaches the principles block (no block yet, or one before it)."""
+    block = live.current_block
+    if block is None:
+        return True
+    return (
+        block.kind.slug != PRINCIPLES_KIND
+        and not live.workshop.blocks.filter(
+            kind__slug=PRINCIPLES_KIND, position__lt=block.position
+        ).exists()
+    )
 
 
 @transaction.atomic
@@ -572,38 +603,43 @@ def diagnosis_submit(
     existing = Diagnosis.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
-    if participant.diagnosed_at is not None:
+    if participant.diagnosis_answered:
+        _personal([participant.pk], live)  # the phone may have missed that it answered
         return None, False
     block = live.current_block
     if block is None or block.kind.slug != DIAGNOSIS_KIND:
         raise LiveError(_("El diagnóstico se responde en su bloque."))
+    if live.results_revealed:
+        raise LiveError(_("El mapa ya está a la vista: el diagnóstico se cerró."))
     levels = len(method.diagnosis_scale())
     clean: dict[str, int] = {}
     for symptom in method.symptoms():
         raw = answers.get(symptom.slug) if isinstance(answers, dict) else None
         try:
-            level = int(raw)
-        except (TypeError, ValueError):
+            level = -1 if isinstance(raw, bool) else int(raw)
+        except (TypeError, ValueError, OverflowError):
             level = -1
         if not 0 <= level < levels:
             raise LiveError(_("Responde las nueve situaciones antes de enviar."))
         clean[symptom.slug] = level
     diagnosis = Diagnosis.objects.create(live=live, answers=clean, key_digest=digest)
-    participant.diagnosed_at = timezone.now()
-    participant.save(update_fields=["diagnosed_at"])
+    participant.diagnosis_answered = True
+    participant.save(update_fields=["diagnosis_answered"])
     _changed(live, phones=False)  # the map is the staff's and the projector's
     _personal([participant.pk], live)
     return diagnosis, True
 
 
 def participant_commit(*, participant: Participant) -> Participant:
-    """«Me comprometo», with a key of its own (seeding, tests, a facilitator's script)."""
+    """«Me comprometo» in any block, with a key of its own: seeding a room (tests, the
+    benchmark, the demo), never a phone's message."""
     commitment_answer(
         participant=participant,
         key=secrets.token_urlsafe(16),
         choice=CommitmentAnswer.Choice.COMMIT,
+        anywhere=True,
     )
-    participant.refresh_from_db(fields=["committed_at"])
+    participant.refresh_from_db(fields=["principles_answered"])
     return participant
 
 

@@ -171,6 +171,20 @@ def warnings_for(
                 )
             )
 
+    diagnoses = [block for block in blocks if block.kind.slug == "diagnosis"]
+    if len(diagnoses) > 1:
+        found.append(
+            AgendaWarning(
+                "two_diagnoses",
+                _(
+                    "Hay más de un diagnóstico: cada persona responde una sola vez por sesión, "
+                    "en el primero; «%(title)s» mostrará las mismas respuestas."
+                )
+                % {"title": diagnoses[1].title},
+                diagnoses[1],
+            )
+        )
+
     if invited_count < 2:
         found.append(
             AgendaWarning(

@@ -17,6 +17,10 @@ from workshops.agenda import MAX_MINUTES_WITHOUT_BREAK
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BREAK_KIND = "break"
+PRINCIPLES_KIND = "principles"
+DIAGNOSIS_KIND = "diagnosis"
+# The diagnosis map needs this many answers: fewer would show what one person marked.
+MIN_DIAGNOSES = 3
 ESCALATION_ACTIONS = frozenset({"push_principle", "pause_timer", "hide_card", "call_break", "none"})
 # A question written for one area names it as {slug}; the session renders its own name.
 AREA_TOKEN = re.compile(r"\{([a-z0-9-]+)\}")
@@ -278,16 +282,19 @@ def _check_template(
 
 
 def scale_steps(steps: list[dict[str, Any]], minutes: int) -> list[dict[str, Any]]:
-    """The same steps in the same proportions, adding up to `minutes` (largest remainder).
-    A step keeps at least one minute while there are minutes enough for every step."""
-    if not steps:
+    """The same steps in the same proportions, adding up to `minutes` (largest remainder),
+    each of at least one minute. A block shorter than its number of steps keeps its
+    longest steps, a minute each, in their order."""
+    if not steps or minutes < 1:
         return []
-    total = sum(int(step["minutes"]) for step in steps)
-    if total == minutes:
+    if sum(int(step["minutes"]) for step in steps) == minutes:
         return [{"title": step["title"], "minutes": int(step["minutes"])} for step in steps]
-    floor = 1 if minutes >= len(steps) else 0
-    spare = minutes - floor * len(steps)
-    weights = [max(int(step["minutes"]) - floor, 0) for step in steps]
+    if minutes < len(steps):
+        longest = sorted(range(len(steps)), key=lambda i: (-int(steps[i]["minutes"]), i))
+        kept = sorted(longest[:minutes])
+        return [{"title": steps[i]["title"], "minutes": 1} for i in kept]
+    spare = minutes - len(steps)
+    weights = [max(int(step["minutes"]) - 1, 0) for step in steps]
     if not sum(weights):
         weights = [1] * len(steps)
     weight_total = sum(weights)
@@ -299,9 +306,24 @@ def scale_steps(steps: list[dict[str, Any]], minutes: int) -> list[dict[str, Any
     for i in by_remainder[: spare - sum(allotted)]:
         allotted[i] += 1
     return [
-        {"title": step["title"], "minutes": floor + extra}
+        {"title": step["title"], "minutes": 1 + extra}
         for step, extra in zip(steps, allotted, strict=True)
     ]
+
+
+def rescale_block_steps(kind_slug: str, steps: list[dict[str, Any]], minutes: int) -> list[dict]:
+    """A block's steps for a new duration. Steps still as the kind's guide wrote them (some
+    perhaps dropped by an earlier, shorter duration) scale from the guide, so shortening and
+    lengthening again gives the guide's plan back; steps the facilitator wrote scale as
+    they are."""
+    guide = guides().get(kind_slug)
+    if guide is not None:
+        titles = [step.title for step in guide.steps]
+        stored = [step["title"] for step in steps]
+        remaining = iter(titles)
+        if stored and all(title in remaining for title in stored):
+            return scale_steps([step.as_dict() for step in guide.steps], minutes)
+    return scale_steps(steps, minutes)
 
 
 def render_areas(text: str, names: dict[str, str]) -> str:

@@ -496,7 +496,7 @@ def block_update(
     stored = Block.objects.get(pk=block.pk)
     _check_total(block.workshop, minutes - stored.minutes)
     if steps is None or steps == stored.steps:
-        steps = method.scale_steps(stored.steps, minutes)
+        steps = method.rescale_block_steps(block.kind.slug, stored.steps, minutes)
     elif steps and sum(step["minutes"] for step in steps) != minutes:
         raise AgendaError(
             _("Los pasos suman %(steps)d min y el bloque dura %(minutes)d min: ajústalos.")
@@ -536,7 +536,9 @@ def block_set_minutes(*, block: Block, minutes: int) -> Block:
     stored = Block.objects.get(pk=block.pk)
     _check_total(block.workshop, minutes - stored.minutes)
     block.minutes = minutes
-    block.steps = method.scale_steps(stored.steps, minutes)  # never a refusal for this
+    block.steps = method.rescale_block_steps(
+        block.kind.slug, stored.steps, minutes
+    )  # never refused
     block.save(update_fields=["minutes", "steps"])
     return block
 

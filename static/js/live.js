@@ -244,7 +244,10 @@
     });
     save("mine", mine);
     renderMine();
-    syncConsent(); // a refused answer shows the buttons again
+    // A refused answer shows its form again.
+    syncConsent();
+    syncCommitment();
+    syncDiagnosis();
     if (!ok && error) showNotice(error);
   }
 

@@ -116,8 +116,8 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     expect(room.locator("#guide .guide-step")).to_have_count(len(opening.steps))
     expect(room.locator("#guide .guide-step.is-current")).to_contain_text(opening.steps[0]["title"])
     expect(room.locator("#guide .notes-text")).to_contain_text("Perdimos un pedido de 600 millones")
-    room.locator("#guide-probes summary").click()
-    expect(room.locator("#guide-probes li").first).to_be_visible()
+    room.locator("[id^=guide-probes] summary").click()
+    expect(room.locator("[id^=guide-probes] li").first).to_be_visible()
     screens.shot(room, "01-room-opening-guide", full_page=False)
 
     # --- the diagnosis of the nine situations: the room's map --------------------------
@@ -127,6 +127,8 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     screens.shot(_top(ana), "01-phone-diagnosis")
     for page, level in ((ana, 3), (beto, 3), (caro, 2)):
         answer_diagnosis(page, level)
+    expect(room.locator("#diagnosis")).to_contain_text("3 respondieron")
+    room.get_by_role("button", name="Mostrar el mapa (cierra el diagnóstico)").click()
     expect(screen.locator("#screen-diagnosis .diagnosis-row")).to_have_count(9)
     expect(room.locator("#diagnosis")).to_contain_text("3 personas respondieron")
     _fits_the_projector(screen, "#screen-diagnosis .diagnosis-row")
@@ -134,6 +136,10 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
 
     # --- check-in: an emotion and one word, one prompt on the phone ----------------------
     room.get_by_role("button", name="Siguiente").click()
+    expect(room.locator(".room-current h1")).to_have_text("¿Cómo llego hoy?")
+    # Each block's guide starts folded; what the facilitator opens stays open.
+    expect(room.locator("[id^=guide-probes]")).not_to_have_attribute("open", "")
+    room.locator("[id^=guide-probes] summary").click()
     for page, emotion, word in (
         (ana, "Desconfianza", "cansada"),
         (beto, "Escepticismo", "expectante"),
@@ -148,8 +154,8 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
         expect(page.get_by_text("Gracias. Puedes cambiarla")).to_be_visible()
         _no_sideways_scroll(page)
     screens.shot(ana, "02-phone-checkin-with-word")
-    # The probes stayed open through the broadcasts that replaced the room.
-    expect(room.locator("#guide-probes")).to_have_attribute("open", "")
+    # The probes stayed open through the broadcasts (three emotions) that replaced the room.
+    expect(room.locator("[id^=guide-probes]")).to_have_attribute("open", "")
     expect(screen.locator(".room-words")).to_contain_text("cansada")
     expect(screen.locator(".room-words")).to_contain_text("×2")
     assert set(EmotionCheck.objects.filter(live=live).values_list("word", flat=True)) == {
@@ -173,6 +179,8 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     caro.get_by_role("button", name="Tengo una reserva").click()
     for page in (ana, beto):
         page.get_by_role("button", name="Me comprometo").click()
+    expect(room.locator("#commitments")).to_contain_text("3 respondieron")
+    room.get_by_role("button", name="Mostrar compromisos y reservas").click()
     expect(room.locator("#commitments")).to_contain_text("2 se comprometen")
     expect(room.locator("#commitments")).to_contain_text("1 reserva")
     expect(room.locator("#commitments")).to_contain_text("Necesito ver que los jefes")
@@ -263,6 +271,7 @@ def test_the_facilitator_is_guided_minute_by_minute_and_the_room_sees_the_outcom
     ):
         _join(page, code=later.join_code, token=later.qr_token, name=name, area=area)
         answer_diagnosis(page, level)
+    room.get_by_role("button", name="Mostrar el mapa (cierra el diagnóstico)").click()
     earlier = screen.locator("#screen-diagnosis .diagnosis-earlier")
     expect(earlier).to_have_count(9)
     expect(earlier.first).to_contain_text("antes 89 %")

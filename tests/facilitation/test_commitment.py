@@ -30,13 +30,15 @@ def test_a_reservation_and_its_note_are_stored_without_the_person(live, joined):
         participant=joined["ventas"], key="k1", choice="reserve", note="  Me cuesta confiar. "
     )
     assert created and answer.note == "Me cuesta confiar."
-    assert Participant.objects.get(pk=joined["ventas"].pk).committed_at is not None
+    assert Participant.objects.get(pk=joined["ventas"].pk).principles_answered
     row = CommitmentAnswer.objects.filter(pk=answer.pk).values()[0]
-    assert set(row) == {"id", "live_id", "choice", "note", "key_digest", "created_at"}
+    # No author, no area and no time: nothing to pair with the person's row.
+    assert set(row) == {"id", "live_id", "choice", "note", "key_digest"}
     assert row["key_digest"] != "k1" and "k1" not in json.dumps(row, default=str)
 
 
 def test_one_answer_per_person_and_a_resent_key_is_the_same_answer(live, joined):
+    goto(live, "principles")
     first, created = services.commitment_answer(
         participant=joined["compras"], key="k1", choice="commit"
     )
@@ -56,34 +58,57 @@ def test_one_answer_per_person_and_a_resent_key_is_the_same_answer(live, joined)
     [("maybe", "", "Elige «Me comprometo» o «Tengo una reserva»"), ("reserve", "x" * 301, "300")],
 )
 def test_a_bad_answer_is_refused_and_changes_nothing(live, joined, choice, note, message):
+    goto(live, "principles")
     with pytest.raises(services.LiveError, match=message):
         services.commitment_answer(participant=joined["ventas"], key="k", choice=choice, note=note)
     assert not CommitmentAnswer.objects.exists()
-    assert Participant.objects.get(pk=joined["ventas"].pk).committed_at is None
+    assert Participant.objects.get(pk=joined["ventas"].pk).principles_answered is False
 
 
 def test_a_commitment_keeps_no_note(live, joined):
+    goto(live, "principles")
     answer, _ = services.commitment_answer(
         participant=joined["ventas"], key="k", choice="commit", note="algo"
     )
     assert answer.note == ""
 
 
-def test_the_staff_see_counts_and_notes_and_phones_see_neither(live, joined):
+def test_the_staff_see_only_how_many_answered_until_the_facilitator_shows_the_split(live, joined):
     live = goto(live, "principles")
     services.commitment_answer(participant=joined["compras"], key="a", choice="commit")
     services.commitment_answer(
         participant=joined["ventas"], key="b", choice="reserve", note="No sé si se cumplirá"
     )
-    room = live_state(live, audience="facilitator")
-    assert (room.commitments.committed, room.commitments.reserved, room.commitments.pending) == (
-        1,
-        1,
-        1,
+    services.commitment_answer(
+        participant=joined["logistica"], key="c", choice="reserve", note="Antes quiero ver hechos"
     )
-    assert room.commitments.notes == ["No sé si se cumplirá"]
+    room = live_state(live, audience="facilitator").commitments
+    assert (room.answered, room.pending, room.revealed, room.notes) == (3, 0, False, [])
+    live = services.results_reveal(live=live)
+    room = live_state(live, audience="facilitator").commitments
+    assert (room.committed, room.reserved, room.revealed) == (1, 2, True)
+    # Sorted by their text, never in the order they arrived.
+    assert room.notes == ["Antes quiero ver hechos", "No sé si se cumplirá"]
     assert live_state(live, audience="projector").commitments.notes == []
     assert live_state(live, audience="participants").commitments is None
+
+
+def test_answering_changes_nothing_on_the_persons_row_but_a_flag(live, joined):
+    goto(live, "principles")
+    before = Participant.objects.filter(pk=joined["ventas"].pk).values()[0]
+    services.commitment_answer(participant=joined["ventas"], key="k", choice="reserve", note="x")
+    after = Participant.objects.filter(pk=joined["ventas"].pk).values()[0]
+    assert {k for k in after if after[k] != before[k]} == {"principles_answered"}
+
+
+def test_the_principles_cannot_be_answered_before_their_block(live, joined):
+    goto(live, "opening")
+    with pytest.raises(services.LiveError, match="en su bloque"):
+        services.commitment_answer(participant=joined["ventas"], key="k", choice="commit")
+    assert not CommitmentAnswer.objects.exists()
+    goto(live, "dream")  # after the block: a late arrival answers on arrival
+    _, created = services.commitment_answer(participant=joined["ventas"], key="k", choice="commit")
+    assert created
 
 
 def test_the_phones_know_when_the_principles_are_now_or_behind_them(live):
@@ -99,7 +124,13 @@ def test_the_control_room_shows_counts_and_notes_but_not_who(facilitator_client,
     services.commitment_answer(
         participant=joined["ventas"], key="b", choice="reserve", note="Necesito ver hechos"
     )
-    page = facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
+    url = reverse("control_room", args=[live.pk])
+    before = facilitator_client.get(url).content.decode()
+    section = before.split('id="commitments"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>1</strong> respondió" in section and "Necesito ver hechos" not in section
+    assert reverse("control_action", args=[live.pk, "reveal"]) in section
+    facilitator_client.post(reverse("control_action", args=[live.pk, "reveal"]))
+    page = facilitator_client.get(url).content.decode()
     section = page.split('id="commitments"', 1)[1].split("</section>", 1)[0]
     assert "Necesito ver hechos" in section
     assert "Beto" not in section

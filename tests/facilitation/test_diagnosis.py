@@ -55,9 +55,8 @@ def test_a_diagnosis_is_stored_once_without_the_person(live, joined):
         "live_id",
         "answers",
         "key_digest",
-        "created_at",
     }
-    assert Participant.objects.get(pk=joined[0].pk).diagnosed_at is not None
+    assert Participant.objects.get(pk=joined[0].pk).diagnosis_answered
 
 
 @pytest.mark.parametrize(
@@ -76,7 +75,7 @@ def test_an_incomplete_or_bad_diagnosis_is_refused_and_changes_nothing(
     with pytest.raises(services.LiveError, match=message):
         services.diagnosis_submit(participant=joined[1], key="k", answers=payload)
     assert not Diagnosis.objects.exists()
-    assert Participant.objects.get(pk=joined[1].pk).diagnosed_at is None
+    assert Participant.objects.get(pk=joined[1].pk).diagnosis_answered is False
 
 
 def test_the_diagnosis_is_answered_only_in_its_block(live, joined):
@@ -85,13 +84,16 @@ def test_the_diagnosis_is_answered_only_in_its_block(live, joined):
         services.diagnosis_submit(participant=joined[1], key="k", answers=answers(1))
 
 
-def test_the_map_waits_for_three_answers_so_nobody_is_exposed(live, joined):
+def test_the_map_waits_for_three_answers_and_the_facilitators_reveal(live, joined):
     live = goto(live, "diagnosis")
     for person, level in zip(joined[:2], (3, 1), strict=True):
         services.diagnosis_submit(participant=person, key=f"k{person.pk}", answers=answers(level))
-    state = live_state(live, audience="projector")
-    assert state.diagnosis.answered == 2 and not state.diagnosis.shown
+    with pytest.raises(services.LiveError, match="al menos tres respuestas"):
+        services.results_reveal(live=live)
     services.diagnosis_submit(participant=joined[2], key="k3", answers=answers(2, islas=0))
+    waiting = live_state(live, audience="projector").diagnosis
+    assert waiting.answered == 3 and waiting.enough and not waiting.shown
+    live = services.results_reveal(live=live)
     shown = live_state(live, audience="projector").diagnosis
     assert shown.shown
     rows = {row.symptom.slug: row for row in shown.rows}
@@ -99,6 +101,18 @@ def test_the_map_waits_for_three_answers_so_nobody_is_exposed(live, joined):
     assert rows["islas"].score == round(100 * (3 + 1 + 0) / 9)
     assert rows["clima-tenso"].score == round(100 * (3 + 1 + 2) / 9)
     assert live_state(live, audience="participants").diagnosis is None
+    # Shown, the diagnosis is closed: a late answer would change the map by one person.
+    with pytest.raises(services.LiveError, match="se cerró"):
+        services.diagnosis_submit(participant=joined[3], key="k4", answers=answers(0))
+    assert Diagnosis.objects.count() == 3
+
+
+def test_answering_the_diagnosis_changes_nothing_on_the_persons_row_but_a_flag(live, joined):
+    goto(live, "diagnosis")
+    before = Participant.objects.filter(pk=joined[0].pk).values()[0]
+    services.diagnosis_submit(participant=joined[0], key="k", answers=answers(1))
+    after = Participant.objects.filter(pk=joined[0].pk).values()[0]
+    assert {k for k in after if after[k] != before[k]} == {"diagnosis_answered"}
 
 
 def _second_session(organisation, facilitator):
@@ -147,6 +161,7 @@ def test_the_control_room_and_projector_show_the_map(facilitator_client, live, j
     goto(live, "diagnosis")
     for n, person in enumerate(joined[:3]):
         services.diagnosis_submit(participant=person, key=f"a{n}", answers=answers(2))
+    facilitator_client.post(reverse("control_action", args=[live.pk, "reveal"]))
     room = facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
     screen = facilitator_client.get(reverse("projector", args=[live.pk])).content.decode()
     for page in (room, screen):
@@ -175,6 +190,12 @@ async def test_a_phone_sends_its_diagnosis_over_its_socket(live, joined):
     await comm.send_json_to({"type": "diagnosis", "key": "x.1", "answers": "nada"})
     refused = await receive_json(comm)
     assert refused["ok"] is False and "nueve situaciones" in refused["error"]
+    # JSON's Infinity is no level either: refused with the message key, socket open.
+    await comm.send_to(
+        text_data='{"type": "diagnosis", "key": "x.3", "answers": {"islas": Infinity}}'
+    )
+    refused = await receive_json(comm)
+    assert refused == {"ack": "x.3", "ok": False, "error": refused["error"]}
     await comm.send_json_to({"type": "diagnosis", "key": "x.2", "answers": answers(1)})
     frames = [await receive_json(comm) for _ in range(2)]
     assert {"ack": "x.2", "ok": True} in frames

@@ -59,14 +59,20 @@ def test_a_break_starts_its_clock_when_called_and_every_screen_knows_the_return_
     assert other.returns_at is None and fresh(live).timer_running_since is None
 
 
-def test_calling_a_break_goes_to_the_next_break_of_the_agenda(live):
+def test_calling_a_break_goes_to_the_next_break_and_a_second_tap_changes_nothing(live):
     live = goto(live, "checkin")
     services.live_call_break(live=live)
     first_break = live.workshop.blocks.filter(kind__slug="break").order_by("position").first()
     assert fresh(live).current_block == first_break
-    last_break = live.workshop.blocks.filter(kind__slug="break").order_by("position").last()
+    started = fresh(live).timer_running_since
     services.live_call_break(live=fresh(live))
-    assert fresh(live).current_block == last_break
+    assert fresh(live).current_block == first_break
+    assert fresh(live).timer_running_since == started
+    # From a later block, the next break is the one after it.
+    goto(live, "dream")
+    services.live_call_break(live=fresh(live))
+    assert fresh(live).current_block.position > first_break.position
+    assert fresh(live).current_block.kind.slug == "break"
 
 
 def test_calling_a_break_when_none_is_left_is_refused_and_changes_nothing(live):

@@ -126,7 +126,7 @@ def test_join_creates_a_participant_with_the_name_as_plain_text(live, areas):
     participant.refresh_from_db()
     assert participant.name == name
     assert participant.area == areas["compras"]
-    assert participant.committed_at is None
+    assert participant.principles_answered is False
 
 
 def test_join_is_refused_when_the_door_is_closed(live, areas):

@@ -417,7 +417,7 @@ def test_joining_asks_a_name_and_an_area_only_and_lands_on_the_live_page(client,
     assert response["Location"] == f"/p/{live.qr_token}/"
     participant = Participant.objects.get(live=live)
     assert (participant.name, participant.area) == ("Dora", areas["ventas"])
-    assert participant.committed_at is None  # the principles come in their block
+    assert participant.principles_answered is False  # the principles come in their block
 
     live_page = client.get(f"/p/{live.qr_token}/")
     assert live_page.status_code == 200

@@ -121,3 +121,8 @@ def test_late_checkin_warns(template_workshop):
 )
 def test_durations_read_as_hours_and_minutes(minutes, label):
     assert format_minutes(minutes) == label
+
+
+def test_a_second_diagnosis_warns_that_people_answer_once(template_workshop):
+    block_add(workshop=template_workshop, kind=ActivityKind.objects.get(slug="diagnosis"))
+    assert "two_diagnoses" in codes(template_workshop)

@@ -150,11 +150,11 @@ def test_scaled_steps_add_up_to_the_new_duration_in_proportion(minutes):
     steps = [s.as_dict() for s in method.guides()["unsaid"].steps]
     scaled = method.scale_steps(steps, minutes)
     assert sum(step["minutes"] for step in scaled) == minutes
-    assert [step["title"] for step in scaled] == [step["title"] for step in steps]
+    assert min(step["minutes"] for step in scaled) >= 1
     if minutes >= len(steps):
-        assert min(step["minutes"] for step in scaled) >= 1
-    longest = max(range(len(steps)), key=lambda i: steps[i]["minutes"])
-    assert scaled[longest]["minutes"] == max(step["minutes"] for step in scaled)
+        assert [step["title"] for step in scaled] == [step["title"] for step in steps]
+        longest = max(range(len(steps)), key=lambda i: steps[i]["minutes"])
+        assert scaled[longest]["minutes"] == max(step["minutes"] for step in scaled)
 
 
 def test_scaling_to_the_same_duration_keeps_the_steps():
@@ -169,3 +169,26 @@ def test_area_tokens_read_as_the_organisations_own_names():
         method.render_areas(text, {"ventas": "Comercial"})
         == "Logística: ¿qué necesitan saber de Comercial?"
     )
+
+
+def test_a_block_shorter_than_its_steps_keeps_its_longest_steps_a_minute_each():
+    steps = [s.as_dict() for s in method.guides()["unsaid"].steps]
+    scaled = method.scale_steps(steps, 4)
+    assert [step["minutes"] for step in scaled] == [1, 1, 1, 1]
+    longest = sorted(steps, key=lambda s: -s["minutes"])[:4]
+    assert {s["title"] for s in scaled} == {s["title"] for s in longest}
+    # In the guide's order.
+    order = [s["title"] for s in steps]
+    assert [s["title"] for s in scaled] == sorted((s["title"] for s in scaled), key=order.index)
+
+
+def test_shortening_and_lengthening_again_gives_the_guides_plan_back():
+    guide = [s.as_dict() for s in method.guides()["unsaid"].steps]
+    short = method.rescale_block_steps("unsaid", guide, 8)
+    assert sum(s["minutes"] for s in short) == 8
+    assert method.rescale_block_steps("unsaid", short, 35) == guide
+    edited = [{"title": "Escribir", "minutes": 10}, {"title": "Conversar", "minutes": 25}]
+    assert method.rescale_block_steps("unsaid", edited, 70) == [
+        {"title": "Escribir", "minutes": 20},
+        {"title": "Conversar", "minutes": 50},
+    ]
