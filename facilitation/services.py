@@ -65,6 +65,16 @@ def key_digest(live: LiveSession, key: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _checked_digest(live: LiveSession, key: str) -> str:
+    """The stored form of a submission's idempotency key; a missing or oversized key is
+    refused (the page that minted it is stale)."""
+    if not key or len(key) > 100:
+        raise LiveError(
+            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
+        )
+    return key_digest(live, key)
+
+
 def clean_text(value: str, limit: int) -> str:
     """Strip control characters (markup stays text: templates escape it)."""
     text = "".join(c for c in value if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
@@ -488,15 +498,11 @@ def commitment_answer(
     """A participant's answer to the principles: «Me comprometo» or «Tengo una reserva»,
     with an optional note for a reservation. Once per person; a second answer (another key,
     another tap) changes nothing. The answer and its note are stored without the person or
-    their area (the key only as an HMAC); the person keeps only the time they answered.
+    their area (the key only as an HMAC); the person keeps only a flag that they answered.
     Returns (answer, created); the answer is None when this person had answered before.
     anywhere: skip the check that the room reached the principles block (seeding only)."""
     participant, live = _active(participant, lock=True)
-    if not key or len(key) > 100:
-        raise LiveError(
-            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
-        )
-    digest = key_digest(live, key)
+    digest = _checked_digest(live, key)
     existing = CommitmentAnswer.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
@@ -535,11 +541,7 @@ def ground_rule_propose(
     """A proposed acuerdo de convivencia, once per key, only in the principles block. Stored
     without its author; phones see it only once the facilitator keeps it."""
     participant, live = _active(participant)
-    if not key or len(key) > 100:
-        raise LiveError(
-            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
-        )
-    digest = key_digest(live, key)
+    digest = _checked_digest(live, key)
     existing = GroundRule.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
@@ -595,11 +597,7 @@ def diagnosis_submit(
     person; stored without the person or their area (the key only as an HMAC). Returns
     (diagnosis, created); None when this person had answered before."""
     participant, live = _active(participant, lock=True)
-    if not key or len(key) > 100:
-        raise LiveError(
-            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
-        )
-    digest = key_digest(live, key)
+    digest = _checked_digest(live, key)
     existing = Diagnosis.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
@@ -681,11 +679,7 @@ def contribution_submit(
     per-minute limit counts in the cache under the participant, never next to the row.
     """
     participant, live = _active(participant)
-    if not key or len(key) > 100:
-        raise LiveError(
-            _("No pudimos identificar este envío. Recarga la página e inténtalo de nuevo.")
-        )
-    digest = key_digest(live, key)
+    digest = _checked_digest(live, key)
     existing = Contribution.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
         return existing, False
