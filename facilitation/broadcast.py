@@ -211,6 +211,8 @@ def participant_removed(live_id: int, participant_id: int) -> None:
 
 
 def live_closed(live_id: int) -> None:
-    for audience in ("participants", "projector"):
+    # Every screen learns at once: phones and projector show their closing pages, control
+    # rooms open on the session's summary.
+    for audience in ("participants", "projector", "facilitator"):
         group = group_name(live_id, audience)
         _group_send(group, {"type": "live.end", "group": group, "code": CLOSE_ENDED})

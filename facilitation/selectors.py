@@ -153,6 +153,8 @@ class LiveState:
     open_agreements: list["OpenAgreement"] = field(default_factory=list)
     checkout_missing: bool = False
     consent_answers: int = 0
+    # The projector's tally of the agreement in consultation: (label, count) per answer.
+    consent_tally: list[tuple[str, int]] = field(default_factory=list)
     guide: BlockGuide | None = None
     # "current" in the principles block, "past" once the agenda went beyond it: a phone that
     # has not answered the principles then shows them and asks.
@@ -306,9 +308,16 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
             a for a in _session_agreements(live) if a.outcome == Agreement.Outcome.AGREED
         ]
         if state.consenting is not None:
-            state.consent_answers = Consent.objects.filter(
-                agreement=state.consenting, version=state.consenting.version
-            ).count()
+            tally = dict(
+                Consent.objects.filter(agreement=state.consenting, version=state.consenting.version)
+                .values("choice")
+                .annotate(n=Count("id"))
+                .values_list("choice", "n")
+            )
+            state.consent_tally = [
+                (label, tally.get(choice, 0)) for choice, label in Consent.Choice.choices
+            ]
+            state.consent_answers = sum(tally.values())
     if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
         state.open_agreements = open_agreements(live.workshop)
     return state

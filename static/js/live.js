@@ -179,6 +179,12 @@
     var el = document.getElementById("notice");
     if (!el) return;
     el.textContent = message;
+    // Never over what the person is typing: the field in focus (often low on a phone, above
+    // the keyboard) decides whether the notice sits at the top or the bottom.
+    var field = document.activeElement;
+    var typing = field && /^(TEXTAREA|INPUT|SELECT)$/.test(field.tagName);
+    var low = typing && field.getBoundingClientRect().bottom > window.innerHeight / 2;
+    el.classList.toggle("notice-top", Boolean(low));
     el.hidden = false;
     window.clearTimeout(showNotice.timer);
     showNotice.timer = window.setTimeout(function () { el.hidden = true; }, 6000);
@@ -307,8 +313,8 @@
       var choice = event.submitter ? event.submitter.value : "";
       var reason = String(data.get("reason") || "").trim();
       if (choice === "object" && !reason) {
-        showNotice(form.dataset.reasonMissing || "");
         form.querySelector("[name=reason]").focus();
+        showNotice(form.dataset.reasonMissing || "");
         return;
       }
       enqueue({
@@ -573,6 +579,19 @@
   document.addEventListener("visibilitychange", function () {
     // A phone back from the lock screen checks its socket at once.
     if (document.visibilityState === "visible" && current) current.probe();
+  });
+  // The browser knows at once when the network goes: say so at once (the heartbeat would
+  // take up to half a minute), and let the socket's close bring the usual reconnecting.
+  window.addEventListener("offline", function () {
+    setStatus("offline");
+    if (current) {
+      var socket = current;
+      try { socket.ws.close(); } catch (e) { /* ignore */ }
+      socket.finish(1006);
+    }
+  });
+  window.addEventListener("online", function () {
+    if (current) current.probe();
   });
   document.addEventListener("DOMContentLoaded", function () {
     syncAll();

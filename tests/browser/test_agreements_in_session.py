@@ -106,6 +106,12 @@ def test_three_phones_consent_reword_record_and_close(
     # An objection without a reason is refused on the phone itself.
     beto.locator("#consent-form").get_by_role("button", name="Objeción", exact=True).click()
     expect(beto.locator("#notice")).to_contain_text("motivo de tu objeción")
+    # The notice never covers the field the phone asks to fill.
+    notice = beto.locator("#notice").bounding_box()
+    field = beto.locator("#consent-reason").bounding_box()
+    assert (
+        notice["y"] + notice["height"] <= field["y"] or field["y"] + field["height"] <= notice["y"]
+    ), "the notice covers the objection's textarea"
     _answer(ana, "De acuerdo")
     _answer(beto, "Objeción", reason="Falta Logística: sin ella las fechas no sirven")
     _answer(caro, "De acuerdo")
@@ -167,5 +173,16 @@ def test_three_phones_consent_reword_record_and_close(
         )
         _no_sideways_scroll(page)
     screens.shot(ana, "07-phone-thank-you")
+    # The control room turns into the session's summary; the projector shows the closing.
+    expect(room.locator("#room-ended")).to_be_visible()
+    expect(room.get_by_role("link", name="Ver el acta")).to_be_visible()
+    expect(room.get_by_role("button", name="Finalizar la sesión")).to_have_count(0)
+    expect(room.locator("#conn")).to_have_count(0)
+    expect(screen.locator("#screen-closing")).to_contain_text("¡Gracias por conversar!")
+    expect(screen.locator("#screen-closing")).to_contain_text(
+        "Reunión diaria de 15 minutos entre Compras, Ventas y Logística"
+    )
+    screens.shot(room, "07-room-ended", full_page=False)
+    screens.shot(screen, "07-projector-closing", full_page=False)
     assert dialogs == ["¿Finalizar la sesión para todos? Nadie podrá enviar nada más."]
     assert screen_errors == [], f"projector console errors: {screen_errors}"

@@ -479,3 +479,33 @@ def test_the_live_review_block_shows_earlier_open_agreements(
         html = render_audience(second, audience)
         assert "Acuerdos abiertos de sesiones anteriores" in html
         assert "Reunión diaria de 15 minutos" in html and "Ana (Compras)" in html
+
+
+def test_the_projector_tallies_the_answers_and_the_room_confirms_over_an_objection(
+    facilitator_client, live, people, areas
+):
+    import html as html_lib
+
+    from facilitation.selectors import live_state
+
+    agreement = in_consent(live, areas, people)
+    for slug, choice, reason in (
+        ("compras", "agree", ""),
+        ("ventas", "object", "Falta Logística"),
+        ("logistica", "agree", ""),
+    ):
+        agreement_services.consent_submit(
+            participant=people[slug],
+            agreement_id=agreement.pk,
+            version=1,
+            choice=choice,
+            reason=reason,
+        )
+    state = live_state(live, audience="projector")
+    assert state.consent_tally == [("De acuerdo", 2), ("Objeción", 1), ("Abstención", 0)]
+    screen = facilitator_client.get(reverse("projector", args=[live.pk])).content.decode()
+    assert 'id="consent-tally"' in screen
+    room = html_lib.unescape(
+        facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
+    )
+    assert "Hay una objeción sin resolver: «Falta Logística»" in room

@@ -170,3 +170,29 @@ async def test_an_emotion_with_one_word_is_stored_and_a_sentence_is_refused_on_a
     await comm.send_json_to({"type": "ping", "t": 2})
     assert await receive_json(comm) == {"pong": 2}
     await comm.disconnect()
+
+
+async def test_ending_the_session_tells_every_control_room_and_projector(live, facilitator):
+    from django.test import Client
+
+    def logged_in() -> Client:
+        client = Client()
+        client.force_login(facilitator.user)
+        return client
+
+    client = await database_sync_to_async(logged_in)()
+    sockets = []
+    for path in (f"/ws/sala/{live.pk}/", f"/ws/proyector/{live.pk}/"):
+        comm = communicator(path, client)
+        connected, _ = await comm.connect()
+        assert connected
+        sockets.append(comm)
+    for comm in sockets:  # the snapshot each screen gets on connecting
+        assert "html" in await receive_json(comm)
+    await database_sync_to_async(services.live_close)(live=live)
+    for comm in sockets:
+        frames = [await receive_json(comm, timeout=5)]
+        while "end" not in frames[-1]:
+            frames.append(await receive_json(comm, timeout=5))
+        assert 4000 <= frames[-1]["end"] < 5000  # a deliberate end: no reconnecting
+        await comm.disconnect()

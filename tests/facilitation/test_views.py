@@ -543,3 +543,22 @@ def test_the_join_form_works_with_its_csrf_token(live, areas):
     )
     assert response.status_code == 302
     assert Participant.objects.filter(name="Con token").exists()
+
+
+def test_the_door_button_follows_its_state_in_the_rooms_own_fragment(facilitator_client, live):
+    closed = act(facilitator_client, live, "door-close").content.decode()
+    assert reverse("control_action", args=[live.pk, "door-open"]) in closed
+    assert reverse("control_action", args=[live.pk, "door-close"]) not in closed
+    opened = act(facilitator_client, live, "door-open").content.decode()
+    assert reverse("control_action", args=[live.pk, "door-close"]) in opened
+
+
+def test_an_ended_session_opens_on_its_summary_and_the_projector_on_its_closing(
+    facilitator_client, live
+):
+    act(facilitator_client, live, "close")
+    room = facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
+    assert 'id="room-ended"' in room and "ws-connect" not in room
+    assert reverse("workshop_report", args=[live.workshop_id]) in room
+    screen = facilitator_client.get(reverse("projector", args=[live.pk])).content.decode()
+    assert 'id="screen-closing"' in screen and "ws-connect" not in screen
