@@ -564,7 +564,18 @@
     });
   }
 
+  // A room or projector whose fragment says the session ended reloads into its closing
+  // page, even if the deliberate end frame was lost (the layer delivers at most once).
+  function followTheEnd() {
+    if (document.querySelector("[data-session-ended]") && document.querySelector("[ws-connect]")
+        && !followTheEnd.done) {
+      followTheEnd.done = true;
+      window.setTimeout(function () { window.location.reload(); }, 300);
+    }
+  }
+
   function syncAll() {
+    followTheEnd();
     syncCompose();
     syncConsent();
     syncCommitment();
