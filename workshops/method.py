@@ -187,11 +187,6 @@ def diagnosis_scale() -> tuple[str, ...]:
 
 
 @cache
-def ground_rule_examples() -> tuple[str, ...]:
-    return tuple(_read("guides.json").get("ground_rules", ()))
-
-
-@cache
 def templates() -> dict[str, Template]:
     """The session templates, keyed by slug, in the file's order; validated on reading."""
     method = _read("method.json")
