@@ -16,6 +16,7 @@ from facilitation.models import (
     EmotionCheck,
     GroundRule,
     LiveSession,
+    Theme,
 )
 from facilitation.selectors import DiagnosisMap, diagnosis_map
 from workshops.models import Area, Block, Organisation, Workshop
@@ -172,6 +173,35 @@ class TopContribution:
 
 
 @dataclass(frozen=True)
+class WallCard:
+    """A card as the acta shows it: never who wrote it; the area only outside anonymous
+    blocks."""
+
+    text: str
+    votes: int
+    area_name: str
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class WallTheme:
+    name: str
+    votes: int
+    cards: list[WallCard]
+
+
+@dataclass(frozen=True)
+class BlockWall:
+    """A block's whole wall: its themes with their cards, the cards left alone, and how many
+    the facilitator hid (counted, never shown)."""
+
+    block: Block
+    themes: list[WallTheme]
+    loose: list[WallCard]
+    hidden: int
+
+
+@dataclass(frozen=True)
 class ConsentRow:
     area: Area
     agree: int
@@ -203,6 +233,7 @@ class Report:
     blocks: list[BlockContributions]
     top: list[TopContribution]
     agreements: list[AgreementResult]
+    walls: list[BlockWall] = field(default_factory=list)
     # The room's answers to the principles as counts (never by area: a small area would
     # name its people; the reservations' notes stay in the room) and the kept ground rules.
     committed: int = 0
@@ -272,6 +303,7 @@ def workshop_report(*, workshop: Workshop) -> Report:
     report.emotions = _emotions(live, areas)
     report.blocks = _contributions_per_block(live, workshop, areas)
     report.top = _top_contributions(live)
+    report.walls = _walls(live, workshop)
     report.agreements = _agreement_results(workshop, areas)
     return report
 
@@ -324,6 +356,53 @@ def _contributions_per_block(
             )
         )
     return result
+
+
+def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
+    cards_by_block: dict[int, list[Contribution]] = defaultdict(list)
+    for card in (
+        Contribution.objects.filter(live=live)
+        .select_related("area")
+        .annotate(votes=Count("dots"))
+        .order_by("id")
+    ):
+        cards_by_block[card.block_id].append(card)
+    themes_by_block: dict[int, list[Theme]] = defaultdict(list)
+    for theme in Theme.objects.filter(live=live).annotate(votes=Count("dots")).order_by("id"):
+        themes_by_block[theme.block_id].append(theme)
+
+    def shown(card: Contribution) -> WallCard:
+        return WallCard(
+            text=card.text,
+            votes=card.votes,
+            area_name="" if card.anonymous or card.area is None else card.area.name,
+            anonymous=card.anonymous,
+        )
+
+    walls = []
+    for block in workshop.blocks.all():
+        cards = cards_by_block.get(block.pk, [])
+        if not cards:
+            continue
+        visible = [c for c in cards if not c.hidden]
+        themes = []
+        for theme in themes_by_block.get(block.pk, []):
+            inside = [shown(c) for c in visible if c.theme_id == theme.pk]
+            if inside:
+                votes = theme.votes + sum(card.votes for card in inside)
+                inside.sort(key=lambda card: -card.votes)
+                themes.append(WallTheme(name=theme.name, votes=votes, cards=inside))
+        grouped = {theme.pk for theme in themes_by_block.get(block.pk, [])}
+        loose = [shown(c) for c in visible if c.theme_id not in grouped]
+        walls.append(
+            BlockWall(
+                block=block,
+                themes=sorted(themes, key=lambda theme: -theme.votes),
+                loose=sorted(loose, key=lambda card: -card.votes),
+                hidden=len(cards) - len(visible),
+            )
+        )
+    return walls
 
 
 def _top_contributions(live: LiveSession) -> list[TopContribution]:

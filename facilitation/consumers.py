@@ -251,16 +251,19 @@ class ParticipantConsumer(LiveConsumer):
                     block_id=_int(data.get("block")),
                 )
             elif kind == "dot":
+                card_id, theme_id = services.parse_target(
+                    data.get("target") or data.get("contribution")
+                )
                 if data.get("action") == "remove":
                     await in_thread(services.dot_remove)(
-                        participant=self.participant,
-                        contribution_id=_int(data.get("contribution")),
+                        participant=self.participant, contribution_id=card_id, theme_id=theme_id
                     )
                 else:
                     await in_thread(services.dot_place)(
                         participant=self.participant,
                         key=key,
-                        contribution_id=_int(data.get("contribution")),
+                        contribution_id=card_id,
+                        theme_id=theme_id,
                     )
             elif kind == "emotion":
                 await in_thread(services.emotion_submit)(

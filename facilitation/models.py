@@ -185,6 +185,48 @@ class TableSeat(models.Model):
         return f"{self.participant} → {self.table}"
 
 
+class Theme(models.Model):
+    """Cards of one block that say the same thing, grouped by the facilitator before the
+    vote. A theme shows its name and how many cards it holds, never which areas wrote them;
+    dots go to the theme (its cards keep any dots they had before they were grouped)."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="themes")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("tema"), max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tema")
+        verbose_name_plural = _("temas")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThemeSuggestion(models.Model):
+    """Cards Puente found saying the same thing, offered to the facilitator, who accepts
+    (possibly edited), or rejects it; a suggestion never groups by itself. A rejected one is
+    kept so that the same cards are not offered again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Sugerida")
+        REJECTED = "rejected", _("Descartada")
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="+")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    card_ids = models.JSONField()
+    score = models.FloatField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["-score", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Contribution(models.Model):
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="contributions")
     block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
@@ -200,6 +242,10 @@ class Contribution(models.Model):
     key_digest = models.CharField(max_length=64)
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=200, blank=True)
+    # Kept while hidden: undoing the hide puts the card back in its theme.
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -220,22 +266,37 @@ class Contribution(models.Model):
 
 
 class Dot(models.Model):
-    """One voting dot a participant placed on a contribution."""
+    """One voting dot a participant placed on a contribution or on a theme."""
 
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="dots")
     block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="dots")
-    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="dots")
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.CASCADE, null=True, blank=True, related_name="dots"
+    )
+    theme = models.ForeignKey(
+        Theme, on_delete=models.CASCADE, null=True, blank=True, related_name="dots"
+    )
     key_digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["live", "key_digest"], name="dot_once"),
+            models.CheckConstraint(
+                condition=models.Q(contribution__isnull=False, theme__isnull=True)
+                | models.Q(contribution__isnull=True, theme__isnull=False),
+                name="dot_on_a_card_or_a_theme",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"• {self.contribution_id}"
+        return f"• {self.target}"
+
+    @property
+    def target(self) -> str:
+        """ "c12" (a card) or "t5" (a theme): how phones name what a dot is on."""
+        return f"c{self.contribution_id}" if self.contribution_id else f"t{self.theme_id}"
 
 
 class Emotion(models.TextChoices):

@@ -19,7 +19,9 @@ from facilitation.models import (
     GroundRule,
     LiveSession,
     Participant,
+    ThemeSuggestion,
 )
+from facilitation.wall import WallEntry, open_suggestions, ranked, wall_entries
 from workshops import method
 from workshops.method import DIAGNOSIS_KIND, MIN_DIAGNOSES, PRINCIPLES_KIND
 from workshops.models import Area, Assumption, Block, Principle, Responsibility, Workshop
@@ -137,6 +139,9 @@ class LiveState:
     running: bool
     server_now_ms: int
     wall: list[Contribution]
+    # The wall as screens show it: themes (cards folded inside), then loose cards.
+    entries: list[WallEntry]
+    suggestions: list[ThemeSuggestion]
     hidden_count: int
     presence: list[AreaPresence]
     emotions: dict[str, list[EmotionBar]]
@@ -243,8 +248,15 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         shown = [c for c in wall if not c.hidden]
         hidden_count = len(wall) - len(shown)
         wall = shown
-    if live.results_revealed:
-        wall = sorted(wall, key=lambda c: (-c.votes, c.pk))
+    entries: list[WallEntry] = []
+    suggestions = []
+    if block is not None and block.allows_contributions:
+        counted = audience == "facilitator" or live.results_revealed
+        entries = wall_entries(live, block, wall, counted=counted)
+        if live.results_revealed:
+            entries = ranked(entries)
+        if audience == "facilitator":
+            suggestions = open_suggestions(live, block)
 
     presence: list[AreaPresence] = []
     emotions: dict[str, list[EmotionBar]] = {}
@@ -260,6 +272,8 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         running=live.timer_running_since is not None,
         server_now_ms=int(now.timestamp() * 1000),
         wall=wall,
+        entries=entries,
+        suggestions=suggestions,
         hidden_count=hidden_count,
         presence=presence,
         emotions=emotions,
@@ -560,9 +574,9 @@ class ParticipantMe:
 
     @property
     def my_dots_attr(self) -> str:
-        """ "12:2,15:1": contribution id and this participant's dots on it, for the page's
-        script to show next to each contribution."""
-        return ",".join(f"{pk}:{n}" for pk, n in sorted(self.my_dots.items()))
+        """ "c12:2,t5:1": a card's or a theme's target and this participant's dots on it,
+        for the page's script to show next to each."""
+        return ",".join(f"{target}:{n}" for target, n in sorted(self.my_dots.items()))
 
 
 ME_RELATED = ("live__current_block", "area")
@@ -575,8 +589,9 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
         participant = Participant.objects.select_related(*ME_RELATED).get(pk=participant.pk)
     block = participant.live.current_block
     my_dots: Counter = Counter(
-        Dot.objects.filter(participant=participant, block=block).values_list(
-            "contribution_id", flat=True
+        f"c{card}" if card else f"t{theme}"
+        for card, theme in Dot.objects.filter(participant=participant, block=block).values_list(
+            "contribution_id", "theme_id"
         )
     )
     return ParticipantMe(

@@ -39,6 +39,7 @@ from facilitation.models import (
     ModerationLog,
     Participant,
     TableSeat,
+    Theme,
 )
 from workshops import method
 from workshops.method import BREAK_KIND, DIAGNOSIS_KIND, MIN_DIAGNOSES, PRINCIPLES_KIND
@@ -336,6 +337,25 @@ def contribution_hide(
     contribution.hidden_reason = reason
     contribution.save(update_fields=["hidden", "hidden_reason"])
     ModerationLog.objects.create(live=live, actor=actor, action="hide", reason=reason)
+    _changed(live)
+    return contribution
+
+
+@transaction.atomic
+def contribution_unhide(
+    *, live: LiveSession, contribution: Contribution, actor: AbstractBaseUser
+) -> Contribution:
+    """Undo a hide: the card is back where it was (its theme, if it had one)."""
+    live = _locked(live)
+    if contribution.live_id != live.pk:
+        raise LiveError(_("Ese aporte no es de esta sesión."))
+    contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
+    if not contribution.hidden:
+        raise LiveError(_("Ese aporte ya está a la vista."))
+    contribution.hidden = False
+    contribution.hidden_reason = ""
+    contribution.save(update_fields=["hidden", "hidden_reason"])
+    ModerationLog.objects.create(live=live, actor=actor, action="unhide")
     _changed(live)
     return contribution
 
@@ -715,10 +735,26 @@ def contribution_submit(
     return contribution, True
 
 
-def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
-    """Place one dot once per key. Returns (dot, created)."""
+def parse_target(raw: object) -> tuple[int | None, int | None]:
+    """A phone's dot target, "c12" (a card) or "t5" (a theme), as (card id, theme id); a
+    bare number is a card (what a phone's outbox held before themes existed)."""
+    text = str(raw or "")
+    kind, number = (text[0], text[1:]) if text[:1] in {"c", "t"} else ("c", text)
+    if not number.isdigit() or len(number) > 18:
+        raise LiveError(_("Ese aporte no está en la votación."))
+    return (int(number), None) if kind == "c" else (None, int(number))
+
+
+def dot_place(
+    *,
+    participant: Participant,
+    key: str,
+    contribution_id: int | None = None,
+    theme_id: int | None = None,
+) -> tuple[Dot, bool]:
+    """Place one dot once per key, on a card or on a theme. Returns (dot, created)."""
     try:
-        return _dot_place(participant, key, contribution_id)
+        return _dot_place(participant, key, contribution_id, theme_id)
     except IntegrityError:
         # The same key stored at once by another request (the lock below makes that all but
         # impossible: a key is one phone's, and its taps queue on its participant's row).
@@ -727,7 +763,9 @@ def dot_place(*, participant: Participant, key: str, contribution_id: int) -> tu
 
 
 @transaction.atomic
-def _dot_place(participant: Participant, key: str, contribution_id: int) -> tuple[Dot, bool]:
+def _dot_place(
+    participant: Participant, key: str, contribution_id: int | None, theme_id: int | None
+) -> tuple[Dot, bool]:
     # Lock the participant first, so two taps at once cannot both take the last dot and a
     # resent key finds the first one stored: six statements for a vote, no savepoint.
     participant, live = _active(participant, lock=True)
@@ -738,20 +776,26 @@ def _dot_place(participant: Participant, key: str, contribution_id: int) -> tupl
     block = live.current_block
     if not live.voting_open or block is None or block.dots == 0:
         raise LiveError(_("La votación no está abierta."))
-    contribution = Contribution.objects.filter(
-        pk=contribution_id, live=live, block=block, hidden=False
-    ).first()
-    if contribution is None:
-        raise LiveError(_("Ese aporte no está en la votación."))
+    target: dict[str, Any] = {}
+    if theme_id is not None:
+        theme = Theme.objects.filter(pk=theme_id, live=live, block=block).first()
+        if theme is None:
+            raise LiveError(_("Ese tema no está en la votación."))
+        target["theme"] = theme
+    else:
+        contribution = Contribution.objects.filter(
+            pk=contribution_id, live=live, block=block, hidden=False
+        ).first()
+        if contribution is None:
+            raise LiveError(_("Ese aporte no está en la votación."))
+        if contribution.theme_id is not None:
+            raise LiveError(_("Ese aporte está dentro de un tema: dale tu punto al tema."))
+        target["contribution"] = contribution
     used = Dot.objects.filter(participant=participant, block=block).count()
     if used >= block.dots:
         raise LiveError(_("Ya usaste todos tus puntos. Quita uno para moverlo."))
     dot = Dot.objects.create(
-        live=live,
-        block=block,
-        participant=participant,
-        contribution=contribution,
-        key_digest=digest,
+        live=live, block=block, participant=participant, key_digest=digest, **target
     )
     # Phones show counts only after the reveal, and the reveal closes the voting.
     _changed(live, phones=False)
@@ -760,14 +804,15 @@ def _dot_place(participant: Participant, key: str, contribution_id: int) -> tupl
 
 
 @transaction.atomic
-def dot_remove(*, participant: Participant, contribution_id: int) -> bool:
+def dot_remove(
+    *, participant: Participant, contribution_id: int | None = None, theme_id: int | None = None
+) -> bool:
     participant, live = _active(participant, lock=True)
     if not live.voting_open:
         raise LiveError(_("La votación no está abierta."))
+    on = {"theme_id": theme_id} if theme_id is not None else {"contribution_id": contribution_id}
     dot = (
-        Dot.objects.filter(
-            participant=participant, contribution_id=contribution_id, block=live.current_block
-        )
+        Dot.objects.filter(participant=participant, block=live.current_block, **on)
         .order_by("-id")
         .first()
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facilitation import views
+from facilitation import theme_views, views
 
 urlpatterns = [
     path("sesiones/<int:pk>/en-vivo/", views.live_start, name="live_start"),
@@ -11,6 +11,16 @@ urlpatterns = [
         "en-vivo/<int:live_id>/acuerdos/<int:agreement_id>/reformular/",
         views.agreement_reword,
         name="agreement_reword",
+    ),
+    path(
+        "en-vivo/<int:live_id>/temas/<int:block_id>/",
+        theme_views.themes_board,
+        name="themes_board",
+    ),
+    path(
+        "en-vivo/<int:live_id>/temas/<int:block_id>/<slug:action>/",
+        theme_views.themes_action,
+        name="themes_action",
     ),
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),

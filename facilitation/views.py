@@ -34,6 +34,7 @@ from facilitation.selectors import (
     participant_me,
     top_contributions,
 )
+from facilitation.theme_views import HIDE_REASONS, hide_reason
 from workshops import method
 from workshops.access import access_workshop, facilitator_required
 from workshops.models import Principle
@@ -92,6 +93,7 @@ def control_room(request: HttpRequest, live_id: int) -> HttpResponse:
             "principles": Principle.objects.all(),
             "escalation": _escalation_with_principles(),
             "join_url": _participant_url(request, live),
+            "hide_reasons": HIDE_REASONS,
         },
     )
 
@@ -162,10 +164,12 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
         services.principle_push(live=live, principle=principle)
     elif action == "hide":
         contribution = access_in_live(Contribution, live, live_int("contribution"))
-        reason = request.headers.get("HX-Prompt") or post.get("reason", "")
         services.contribution_hide(
-            live=live, contribution=contribution, reason=reason, actor=request.user
+            live=live, contribution=contribution, reason=hide_reason(post), actor=request.user
         )
+    elif action == "unhide":
+        contribution = access_in_live(Contribution, live, live_int("contribution"))
+        services.contribution_unhide(live=live, contribution=contribution, actor=request.user)
     elif action in {"agreement-consent", "agreement-agreed", "agreement-dropped"}:
         agreement = access_in_live(Agreement, live, live_int("agreement"))
         if action == "agreement-consent":

@@ -359,7 +359,7 @@
     if (!button) return;
     event.preventDefault();
     enqueue({
-      type: "dot", action: button.dataset.dot, contribution: button.dataset.contribution
+      type: "dot", action: button.dataset.dot, target: button.dataset.target
     }, null);
     button.disabled = true;
   });
@@ -483,7 +483,7 @@
     done.textContent = answered ? done.dataset.done : done.dataset.pending;
   }
 
-  /* Show this participant's dots next to each contribution (from #me). */
+  /* Show this participant's dots next to each card and theme (from #me: "c12:2,t5:1"). */
   function syncDots() {
     var me = document.getElementById("me");
     var mine = {};
@@ -495,10 +495,10 @@
       el.textContent = mine[el.dataset.dotCount] || "0";
     });
     document.querySelectorAll("[data-dot]").forEach(function (button) {
-      button.disabled = button.dataset.dot === "remove" && !mine[button.dataset.contribution];
+      button.disabled = button.dataset.dot === "remove" && !mine[button.dataset.target];
     });
-    // Dots left in this block: its dots minus mine on the contributions now on the wall
-    // (#me may still list dots of an earlier block; their contributions are not here).
+    // Dots left in this block: its dots minus mine on the cards and themes now on the wall
+    // (#me may still list dots of an earlier block; their cards are not here).
     var left = document.querySelector("[data-dots-left]");
     if (left) {
       var used = 0;

@@ -872,4 +872,4 @@ def test_a_voters_own_frame_is_four_statements(live, people, wall):
     assert len(queries.captured_queries) == 4
     ((group, message),) = messages
     assert group == broadcast.participant_group(voter.pk)
-    assert f'data-my-dots="{items[0].pk}:1"' in json.loads(message["text"])["html"]
+    assert f'data-my-dots="c{items[0].pk}:1"' in json.loads(message["text"])["html"]

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from facilitation import services
-from facilitation.models import LiveSession, Participant
+from facilitation.models import LiveSession, ModerationLog, Participant
 from tests.facilitation.conftest import goto, phone_client
 from workshops.models import Principle, Workshop
 from workshops.services import workshop_create, workshop_set_status
@@ -226,21 +226,45 @@ def test_a_principle_is_pushed_and_withdrawn(facilitator_client, live):
     assert fresh(live).pushed_principle is None
 
 
-def test_hide_takes_the_reason_from_the_prompt(facilitator_client, live, people):
+def test_hide_takes_a_listed_or_a_typed_reason_and_can_be_undone(facilitator_client, live, people):
     goto(live, "area_round")
+    block = block_of(live, "area_round")
     item, _ = services.contribution_submit(
-        participant=people["ventas"], key="k", text="Feo", block_id=block_of(live, "area_round").pk
+        participant=people["ventas"], key="k", text="Feo", block_id=block.pk
+    )
+    other, _ = services.contribution_submit(
+        participant=people["compras"], key="k2", text="Otro", block_id=block.pk
     )
     response = act(
         facilitator_client,
         live,
         "hide",
-        {"contribution": item.pk},
-        HTTP_HX_PROMPT="Falta de respeto",
+        {"contribution": item.pk, "reason": "Ofende o descalifica"},
     )
     assert response.status_code == 200
     item.refresh_from_db()
-    assert item.hidden and item.hidden_reason == "Falta de respeto"
+    assert item.hidden and item.hidden_reason == "Ofende o descalifica"
+    # «Otro motivo»: the radio's value is empty and the typed reason counts.
+    act(
+        facilitator_client,
+        live,
+        "hide",
+        {"contribution": other.pk, "reason": "", "other_reason": "Falta de respeto"},
+    )
+    other.refresh_from_db()
+    assert other.hidden_reason == "Falta de respeto"
+    # The room's wall offers to show it again; the native prompt is gone.
+    page = facilitator_client.get(f"/en-vivo/{live.pk}/").content.decode()
+    assert "hx-prompt" not in page and 'id="hide-dialog"' in page
+    assert "Mostrar de nuevo" in page
+    act(facilitator_client, live, "unhide", {"contribution": item.pk})
+    item.refresh_from_db()
+    assert not item.hidden and item.hidden_reason == ""
+    assert [log.action for log in ModerationLog.objects.filter(live=live)] == [
+        "hide",
+        "hide",
+        "unhide",
+    ]
 
 
 def test_remove_takes_a_participant_out(facilitator_client, live, people):
