@@ -170,6 +170,7 @@ class TopContribution:
     block_title: str
     area_name: str
     anonymous: bool
+    theme_cards: int = 0  # a theme: its name as text, and how many cards it holds
 
 
 @dataclass(frozen=True)
@@ -302,8 +303,8 @@ def workshop_report(*, workshop: Workshop) -> Report:
         report.diagnosis = diagnosis_map(live)
     report.emotions = _emotions(live, areas)
     report.blocks = _contributions_per_block(live, workshop, areas)
-    report.top = _top_contributions(live)
     report.walls = _walls(live, workshop)
+    report.top = _top(report.walls)
     report.agreements = _agreement_results(workshop, areas)
     return report
 
@@ -388,7 +389,7 @@ def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
         themes = []
         for theme in themes_by_block.get(block.pk, []):
             inside = [shown(c) for c in visible if c.theme_id == theme.pk]
-            if inside:
+            if inside or theme.votes:
                 votes = theme.votes + sum(card.votes for card in inside)
                 inside.sort(key=lambda card: -card.votes)
                 themes.append(WallTheme(name=theme.name, votes=votes, cards=inside))
@@ -405,24 +406,23 @@ def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
     return walls
 
 
-def _top_contributions(live: LiveSession) -> list[TopContribution]:
-    rows = (
-        Contribution.objects.filter(live=live, hidden=False)
-        .annotate(votes=Count("dots"))
-        .filter(votes__gt=0)
-        .order_by("-votes", "id")
-        .values_list("text", "votes", "block__title", "area__name", "anonymous")[:TOP_CONTRIBUTIONS]
-    )
-    return [
-        TopContribution(
-            text=text,
-            votes=votes,
-            block_title=block_title,
-            area_name="" if anonymous else (area_name or ""),
-            anonymous=anonymous,
-        )
-        for text, votes, block_title, area_name, anonymous in rows
-    ]
+def _top(walls: list[BlockWall]) -> list[TopContribution]:
+    """The most voted themes and single cards across the session (ties: the agenda's and
+    the wall's order)."""
+    items = []
+    for wall in walls:
+        title = wall.block.title
+        items += [
+            TopContribution(theme.name, theme.votes, title, "", False, len(theme.cards))
+            for theme in wall.themes
+            if theme.votes > 0
+        ]
+        items += [
+            TopContribution(card.text, card.votes, title, card.area_name, card.anonymous)
+            for card in wall.loose
+            if card.votes > 0
+        ]
+    return sorted(items, key=lambda item: -item.votes)[:TOP_CONTRIBUTIONS]
 
 
 def _agreement_results(workshop: Workshop, areas: list[Area]) -> list[AgreementResult]:

@@ -131,6 +131,18 @@ class PlannedBlock:
 
 
 @dataclass
+class VotingProgress:
+    voters: int
+    present: int
+    dots_used: int
+    dots_total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.dots_used / self.dots_total) if self.dots_total else 0
+
+
+@dataclass
 class LiveState:
     live: LiveSession
     block: Block | None
@@ -172,6 +184,11 @@ class LiveState:
     diagnosis: DiagnosisMap | None = None
     # The room's single words beside its emotions, most said first (never with a name).
     words: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # The projector while the room votes: how many people placed a dot, of those present,
+    # and how many dots are on the wall, of all the room has.
+    voting: "VotingProgress | None" = None
+    # The projector's principles slide.
+    principles: list[Principle] = field(default_factory=list)
     now: datetime.datetime | None = None
 
     @property
@@ -318,6 +335,10 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
             live.is_open and block and _near_the_end(live, block) and not totals.get("checkout")
         )
     if audience == "projector":
+        if live.voting_open and block is not None and block.dots:
+            state.voting = voting_progress(live, block, presence)
+        if state.principles_moment == "current" and state.principle is None:
+            state.principles = list(Principle.objects.all())
         state.agreed = [
             a for a in _session_agreements(live) if a.outcome == Agreement.Outcome.AGREED
         ]
@@ -335,6 +356,22 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
     if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
         state.open_agreements = open_agreements(live.workshop)
     return state
+
+
+def voting_progress(
+    live: LiveSession, block: Block, presence: list[AreaPresence]
+) -> VotingProgress:
+    """Counts only, never who: the room sees the vote move without seeing anyone's dots."""
+    row = Dot.objects.filter(live=live, block=block).aggregate(
+        dots=Count("id"), voters=Count("participant", distinct=True)
+    )
+    present = sum(area.present for area in presence)
+    return VotingProgress(
+        voters=row["voters"],
+        present=max(present, row["voters"]),
+        dots_used=row["dots"],
+        dots_total=max(present, row["voters"]) * block.dots,
+    )
 
 
 def _room_figures(
@@ -706,15 +743,24 @@ def live_agreements(live: LiveSession) -> list[LiveAgreement]:
     return result
 
 
-def top_contributions(live: LiveSession, limit: int = TOP_CONTRIBUTIONS) -> list[Contribution]:
-    """The session's most voted contributions across blocks (ties: the earliest first)."""
-    return list(
+def top_entries(live: LiveSession, limit: int = TOP_CONTRIBUTIONS) -> list[WallEntry]:
+    """The session's most voted themes and single cards across blocks (ties: the wall's
+    order), each with its block, to turn into an agreement."""
+    cards_by_block: dict[int, list[Contribution]] = {}
+    for card in (
         Contribution.objects.filter(live=live, hidden=False)
-        .select_related("block", "area", "participant")
+        .select_related("area")
         .annotate(votes=Count("dots"))
-        .filter(votes__gt=0)
-        .order_by("-votes", "id")[:limit]
-    )
+        .order_by("id")
+    ):
+        cards_by_block.setdefault(card.block_id, []).append(card)
+    ranked_entries: list[WallEntry] = []
+    for block in live.workshop.blocks.filter(pk__in=cards_by_block.keys()):
+        for entry in wall_entries(live, block, cards_by_block[block.pk], counted=True):
+            if entry.votes > 0:
+                entry.block = block
+                ranked_entries.append(entry)
+    return ranked(ranked_entries)[:limit]
 
 
 @dataclass

@@ -740,7 +740,7 @@ def parse_target(raw: object) -> tuple[int | None, int | None]:
     bare number is a card (what a phone's outbox held before themes existed)."""
     text = str(raw or "")
     kind, number = (text[0], text[1:]) if text[:1] in {"c", "t"} else ("c", text)
-    if not number.isdigit() or len(number) > 18:
+    if not (number.isascii() and number.isdigit()) or len(number) > 18:
         raise LiveError(_("Ese aporte no está en la votación."))
     return (int(number), None) if kind == "c" else (None, int(number))
 
@@ -757,9 +757,13 @@ def dot_place(
         return _dot_place(participant, key, contribution_id, theme_id)
     except IntegrityError:
         # The same key stored at once by another request (the lock below makes that all but
-        # impossible: a key is one phone's, and its taps queue on its participant's row).
+        # impossible: a key is one phone's, and its taps queue on its participant's row), or
+        # the card or theme went away between the check and the write.
         live = LiveSession.objects.get(pk=participant.live_id)
-        return Dot.objects.get(live=live, key_digest=key_digest(live, key)), False
+        dot = Dot.objects.filter(live=live, key_digest=key_digest(live, key)).first()
+        if dot is None:
+            raise LiveError(_("Ese aporte no está en la votación.")) from None
+        return dot, False
 
 
 @transaction.atomic

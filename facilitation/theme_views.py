@@ -13,12 +13,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from facilitation import services, themes
-from facilitation.access import access_in_live, access_live
+from facilitation.access import access_live
 from facilitation.models import Contribution, LiveSession, Theme, ThemeSuggestion
 from facilitation.wall import open_suggestions, wall_entries
 from workshops.access import facilitator_required
@@ -44,7 +46,7 @@ def _block(live: LiveSession, block_id: int) -> Block:
 
 def _ids(request: HttpRequest, name: str = "cards") -> list[int]:
     values = request.POST.getlist(name)
-    if len(values) > 1000 or not all(v.isdigit() and len(v) < 19 for v in values):
+    if len(values) > 1000 or not all(v.isascii() and v.isdigit() and len(v) < 19 for v in values):
         raise services.LiveError(_("Valor no válido."))
     return [int(v) for v in values]
 
@@ -84,6 +86,9 @@ def _board_context(live: LiveSession, block: Block, error: str = "") -> dict:
 def themes_board(request: HttpRequest, live_id: int, block_id: int) -> HttpResponse:
     live = access_live(request.organisation, live_id)
     if not live.is_open:
+        # The board's own refresh must not swap a whole page into itself.
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("control_room", args=[live.pk]))
         return redirect("control_room", live_id=live.pk)
     block = _block(live, block_id)
     context = _board_context(live, block)
@@ -95,21 +100,27 @@ def themes_board(request: HttpRequest, live_id: int, block_id: int) -> HttpRespo
 def _pk(request: HttpRequest, name: str) -> str:
     """An id from the form; anything that is not one answers 404 (as an unknown id)."""
     raw = request.POST.get(name, "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise Http404
     return raw
 
 
-def _theme(live: LiveSession, request: HttpRequest) -> Theme:
-    return access_in_live(Theme, live, _pk(request, "theme"))
+# What an action names must be of this session and of the board's block: anything else
+# answers 404, as an unknown id.
 
 
-def _card(live: LiveSession, request: HttpRequest, name: str = "card") -> Contribution:
-    return access_in_live(Contribution, live, _pk(request, name))
+def _theme(live: LiveSession, block: Block, request: HttpRequest) -> Theme:
+    return get_object_or_404(Theme, live=live, block=block, pk=_pk(request, "theme"))
 
 
-def _suggestion(live: LiveSession, request: HttpRequest) -> ThemeSuggestion:
-    return access_in_live(ThemeSuggestion, live, _pk(request, "suggestion"))
+def _card(
+    live: LiveSession, block: Block, request: HttpRequest, name: str = "card"
+) -> Contribution:
+    return get_object_or_404(Contribution, live=live, block=block, pk=_pk(request, name))
+
+
+def _suggestion(live: LiveSession, block: Block, request: HttpRequest) -> ThemeSuggestion:
+    return get_object_or_404(ThemeSuggestion, live=live, block=block, pk=_pk(request, "suggestion"))
 
 
 def _run(request: HttpRequest, live: LiveSession, block: Block, action: str) -> None:
@@ -119,37 +130,37 @@ def _run(request: HttpRequest, live: LiveSession, block: Block, action: str) -> 
             live=live, block=block, card_ids=_ids(request), name=post.get("name", "")
         ),
         "add": lambda: themes.theme_add(
-            live=live, theme=_theme(live, request), card_ids=_ids(request)
+            live=live, theme=_theme(live, block, request), card_ids=_ids(request)
         ),
         "move": lambda: themes.theme_add(
-            live=live, theme=_theme(live, request), card_ids=_ids(request), move=True
+            live=live, theme=_theme(live, block, request), card_ids=_ids(request), move=True
         ),
         "merge": lambda: themes.cards_merge(
-            live=live, card=_card(live, request), onto=_card(live, request, "onto")
+            live=live, card=_card(live, block, request), onto=_card(live, block, request, "onto")
         ),
-        "ungroup-card": lambda: themes.card_ungroup(live=live, card=_card(live, request)),
+        "ungroup-card": lambda: themes.card_ungroup(live=live, card=_card(live, block, request)),
         "rename": lambda: themes.theme_rename(
-            live=live, theme=_theme(live, request), name=post.get("name", "")
+            live=live, theme=_theme(live, block, request), name=post.get("name", "")
         ),
-        "dissolve": lambda: themes.theme_dissolve(live=live, theme=_theme(live, request)),
+        "dissolve": lambda: themes.theme_dissolve(live=live, theme=_theme(live, block, request)),
         "suggest": lambda: themes.themes_suggest(live=live, block=block),
         "accept": lambda: themes.suggestion_accept(
             live=live,
-            suggestion=_suggestion(live, request),
+            suggestion=_suggestion(live, block, request),
             card_ids=_ids(request),
             name=post.get("name", ""),
         ),
         "reject": lambda: themes.suggestion_reject(
-            live=live, suggestion=_suggestion(live, request)
+            live=live, suggestion=_suggestion(live, block, request)
         ),
         "hide": lambda: services.contribution_hide(
             live=live,
-            contribution=_card(live, request, "contribution"),
+            contribution=_card(live, block, request, "contribution"),
             reason=hide_reason(post),
             actor=request.user,
         ),
         "unhide": lambda: services.contribution_unhide(
-            live=live, contribution=_card(live, request, "contribution"), actor=request.user
+            live=live, contribution=_card(live, block, request, "contribution"), actor=request.user
         ),
     }
     if action not in actions:

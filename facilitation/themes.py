@@ -40,7 +40,7 @@ def _ready(live: LiveSession, block: Block) -> LiveSession:
 
 
 def _name(raw: str) -> str:
-    name = " ".join(clean_text(raw, MAX_THEME_CHARS * 4).split())
+    name = " ".join(clean_text(raw[:2000], 2000).split())
     if len(name) > MAX_THEME_CHARS:
         raise LiveError(
             _("El nombre del tema es demasiado largo (máximo %(n)d caracteres).")
@@ -58,8 +58,10 @@ def _cards(
     hidden, or already in a theme (unless it is being moved: a card is in one theme at a
     time)."""
     wanted = sorted(set(ids))
+    # of=("self",): lock the cards' rows only; PostgreSQL refuses FOR UPDATE on the nullable
+    # side of the outer join to their theme.
     cards = list(
-        Contribution.objects.select_for_update()
+        Contribution.objects.select_for_update(of=("self",))
         .select_related("theme")
         .filter(live=live, block=block, pk__in=wanted)
         .order_by("id")
@@ -126,17 +128,20 @@ def cards_merge(*, live: LiveSession, card: Contribution, onto: Contribution) ->
         raise LiveError(_("Suelta el aporte sobre otro aporte o sobre un tema."))
     if card.block_id != onto.block_id or card.live_id != onto.live_id:
         raise LiveError(_("Uno de esos aportes no es de este muro."))
-    onto = Contribution.objects.select_related("theme", "block").get(pk=onto.pk)
-    if onto.theme is not None:
-        return theme_add(live=live, theme=onto.theme, card_ids=[card.pk], move=True)
-    live = _ready(live, onto.block)
-    cards = _cards(live, onto.block, [card.pk, onto.pk], move=True)
-    theme = Theme.objects.create(live=live, block=onto.block, name=similarity.short_name(onto.text))
+    block = Block.objects.get(pk=onto.block_id)
+    live = _ready(live, block)
+    # Read under the session's lock: another control room may have regrouped since.
+    onto = Contribution.objects.get(pk=onto.pk)
+    if onto.theme_id is not None:
+        theme = Theme.objects.get(pk=onto.theme_id)
+        return theme_add(live=live, theme=theme, card_ids=[card.pk], move=True)
+    cards = _cards(live, block, [card.pk, onto.pk], move=True)
+    theme = Theme.objects.create(live=live, block=block, name=similarity.short_name(onto.text))
     previous = {c.theme_id for c in cards if c.theme_id is not None}
     Contribution.objects.filter(pk__in=[c.pk for c in cards]).update(theme=theme)
     for old in Theme.objects.filter(pk__in=previous):
         _drop_if_empty(old)
-    _forget_suggestions(live, onto.block, [c.pk for c in cards])
+    _forget_suggestions(live, block, [c.pk for c in cards])
     notify_live(live)
     return theme
 
@@ -204,11 +209,13 @@ def _forget_suggestions(live: LiveSession, block: Block, grouped: list[int]) -> 
 # --- suggestions ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def themes_suggest(*, live: LiveSession, block: Block) -> list[ThemeSuggestion]:
     """Compute suggestions afresh over the block's visible cards not in a theme; the cards
-    of a suggestion the facilitator rejected are not offered together again."""
-    live = _ready(live, block)
+    of a suggestion the facilitator rejected are not offered together again. The
+    computation runs outside any transaction (the room keeps writing meanwhile); only
+    suggestions whose cards are still loose and visible are stored."""
+    if block.workshop_id != live.workshop_id or not block.allows_contributions:
+        raise LiveError(_("Ese bloque no es un muro de esta sesión."))
     cards = list(
         Contribution.objects.filter(live=live, block=block, hidden=False, theme__isnull=True)
         .order_by("id")
@@ -220,19 +227,33 @@ def themes_suggest(*, live: LiveSession, block: Block) -> list[ThemeSuggestion]:
             live=live, block=block, status=ThemeSuggestion.Status.REJECTED
         ).values_list("card_ids", flat=True)
     ]
+    found = similarity.suggest(cards, rejected=rejected)
+    return _store_suggestions(live, block, found)
+
+
+@transaction.atomic
+def _store_suggestions(
+    live: LiveSession, block: Block, found: list[similarity.Suggestion]
+) -> list[ThemeSuggestion]:
+    live = _ready(live, block)
+    loose = set(
+        Contribution.objects.filter(
+            live=live, block=block, hidden=False, theme__isnull=True
+        ).values_list("pk", flat=True)
+    )
     ThemeSuggestion.objects.filter(
         live=live, block=block, status=ThemeSuggestion.Status.OPEN
     ).delete()
-    found = similarity.suggest(cards, rejected=rejected)
     made = ThemeSuggestion.objects.bulk_create(
         ThemeSuggestion(
             live=live,
             block=block,
-            name=s.name[:MAX_THEME_CHARS],
-            card_ids=s.card_ids,
-            score=s.score,
+            name=found_one.name[:MAX_THEME_CHARS],
+            card_ids=found_one.card_ids,
+            score=found_one.score,
         )
-        for s in found
+        for found_one in found
+        if set(found_one.card_ids) <= loose
     )
     # Only the facilitator's screens show suggestions.
     notify_live(live, phones=False)

@@ -27,12 +27,19 @@ from facilitation.access import (
     remember_participant,
 )
 from facilitation.forms import AgreementForm, JoinCodeForm, JoinForm, OwnerFormSet
-from facilitation.models import Contribution, Emotion, GroundRule, LiveSession, Participant
+from facilitation.models import (
+    Contribution,
+    Emotion,
+    GroundRule,
+    LiveSession,
+    Participant,
+    Theme,
+)
 from facilitation.selectors import (
     live_state,
     method_for_phones,
     participant_me,
-    top_contributions,
+    top_entries,
 )
 from facilitation.theme_views import HIDE_REASONS, hide_reason
 from workshops import method
@@ -278,14 +285,25 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
     source_id = request.POST.get("source") or request.GET.get("desde") or ""
     source = (
         Contribution.objects.filter(live=live, hidden=False, pk=source_id).first()
-        if source_id.isdigit()
+        if source_id.isascii() and source_id.isdigit()
         else None
     )
+    # A theme (?tema=<id>): its name is the problem, its visible cards the sources.
+    theme_id = request.POST.get("theme") or request.GET.get("tema") or ""
+    theme = (
+        Theme.objects.filter(live=live, pk=theme_id).first()
+        if source is None and theme_id.isascii() and theme_id.isdigit()
+        else None
+    )
+    sources = [source] if source is not None else []
     initial: dict = {"due_date": None}
     if source is not None:
         initial["problem"] = source.text
         if source.area_id:
             initial["areas"] = [source.area_id]
+    if theme is not None:
+        sources = list(theme.cards.filter(hidden=False).order_by("id"))
+        initial["problem"] = theme.name
     form, formset = _agreement_forms(request, live, initial=initial, owners=[])
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         saved = _save_agreement(
@@ -294,7 +312,7 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
             form,
             lambda: agreement_services.agreement_draft(
                 live=live,
-                sources=[source] if source is not None else [],
+                sources=sources,
                 **_agreement_fields(form, formset),
             ),
             _("Borrador creado. Consúltalo con la sala."),
@@ -309,7 +327,8 @@ def agreement_new(request: HttpRequest, live_id: int) -> HttpResponse:
             "form": form,
             "formset": formset,
             "source": source,
-            "top": top_contributions(live),
+            "theme": theme,
+            "top": top_entries(live),
         },
     )
 

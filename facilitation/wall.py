@@ -20,6 +20,7 @@ class WallEntry:
     card: Contribution | None = None
     cards: list[Contribution] = field(default_factory=list)
     votes: int = 0
+    block: Block | None = None  # set where entries of several blocks are listed together
 
     @property
     def target(self) -> str:
@@ -43,12 +44,13 @@ def wall_entries(
     live: LiveSession, block: Block | None, cards: list[Contribution], *, counted: bool
 ) -> list[WallEntry]:
     """`cards`: the block's cards this audience may see (annotated with votes if counted).
-    A theme whose every card is hidden from this audience is left out."""
+    A theme whose every card is hidden from this audience is left out, unless it holds
+    dots."""
     if block is None:
         return []
-    themes_qs = Theme.objects.filter(live=live, block=block)
-    if counted:
-        themes_qs = themes_qs.annotate(votes=Count("dots"))
+    # Every audience needs to know whether a theme holds dots: a theme whose cards all left
+    # or were hidden still carries them (and its voters must be able to take them back).
+    themes_qs = Theme.objects.filter(live=live, block=block).annotate(dot_count=Count("dots"))
     themes = {theme.pk: theme for theme in themes_qs}
     by_theme: dict[int, list[Contribution]] = {pk: [] for pk in themes}
     loose: list[WallEntry] = []
@@ -60,11 +62,11 @@ def wall_entries(
     entries = []
     for pk, theme in themes.items():
         inside = by_theme[pk]
-        if not inside:
+        if not inside and not theme.dot_count:
             continue
-        votes = getattr(theme, "votes", 0) + sum(
-            getattr(c, "votes", 0) for c in inside if not c.hidden
-        )
+        votes = 0
+        if counted:
+            votes = theme.dot_count + sum(getattr(c, "votes", 0) for c in inside if not c.hidden)
         entries.append(WallEntry(theme=theme, cards=inside, votes=votes))
     # Themes first (in the order they were made), then the loose cards as they arrived.
     return entries + loose

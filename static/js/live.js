@@ -497,14 +497,22 @@
     document.querySelectorAll("[data-dot]").forEach(function (button) {
       button.disabled = button.dataset.dot === "remove" && !mine[button.dataset.target];
     });
-    // Dots left in this block: its dots minus mine on the cards and themes now on the wall
-    // (#me may still list dots of an earlier block; their cards are not here).
+    // A dot given to a card before it went into a theme can still be taken back.
+    document.querySelectorAll("[data-only-mine]").forEach(function (button) {
+      button.hidden = !mine[button.dataset.target];
+    });
+    // Dots left in this block: its dots minus all of mine in it when #me speaks of this
+    // block; otherwise (#me not yet refreshed after a block change) mine on this wall.
     var left = document.querySelector("[data-dots-left]");
     if (left) {
       var used = 0;
-      document.querySelectorAll("[data-dot-count]").forEach(function (el) {
-        used += parseInt(mine[el.dataset.dotCount] || "0", 10);
-      });
+      if (me && me.dataset.myDotsBlock && me.dataset.myDotsBlock === left.dataset.block) {
+        Object.keys(mine).forEach(function (target) { used += parseInt(mine[target], 10) || 0; });
+      } else {
+        document.querySelectorAll("[data-dot-count]").forEach(function (el) {
+          used += parseInt(mine[el.dataset.dotCount] || "0", 10);
+        });
+      }
       var n = Math.max(0, parseInt(left.dataset.dotsLeft, 10) - used);
       left.textContent = n === 1 ? left.dataset.one : left.dataset.other.replace("{n}", String(n));
       document.querySelectorAll("[data-dot=add]").forEach(function (button) {
@@ -574,6 +582,83 @@
     }
   }
 
+  /* --- the projector's wall: always whole on the screen ---------------------------------
+   * Type and columns shrink together down to a size still legible from the back of a room
+   * (0.64 of the normal one); if the wall still does not fit, a ranked wall (the reveal)
+   * shows its top cards and «+ N más», and any other wall pages itself every PAGE_MS. */
+  var PAGE_MS = 12000;
+  var SCALES = [1, 0.9, 0.8, 0.72, 0.64];
+  var pageTimer = null;
+  var page = 0;
+
+  function fitWall() {
+    if (pageTimer) { clearInterval(pageTimer); pageTimer = null; }
+    var wall = document.querySelector("#screen [data-fit]");
+    var screen = document.getElementById("screen");
+    var pager = document.querySelector("#screen [data-pager]");
+    if (!wall || !screen) return;
+    wall.querySelectorAll(".screen-more").forEach(function (li) { li.remove(); });
+    var items = Array.prototype.slice.call(wall.children);
+    items.forEach(function (li) { li.hidden = false; });
+    if (pager) pager.hidden = true;
+    var limit = window.innerHeight - 12;
+    var fits = function () { return wall.getBoundingClientRect().bottom <= limit; };
+    for (var i = 0; i < SCALES.length; i += 1) {
+      screen.style.setProperty("--wall-scale", String(SCALES[i]));
+      if (fits()) return;
+    }
+    if (items.length < 2) return;
+    if (wall.classList.contains("is-results")) {
+      var more = document.createElement("li");
+      more.className = "screen-card screen-more";
+      wall.appendChild(more);
+      var shown = items.length;
+      while (shown > 1 && !fits()) {
+        shown -= 1;
+        items[shown].hidden = true;
+        more.textContent = wall.dataset.more.replace("{n}", String(items.length - shown));
+      }
+      return;
+    }
+    var pages = [];
+    var current = [];
+    items.forEach(function (li) { li.hidden = true; });
+    items.forEach(function (li) {
+      li.hidden = false;
+      current.push(li);
+      if (current.length > 1 && !fits()) {
+        current.pop();
+        current.forEach(function (shownItem) { shownItem.hidden = true; });
+        pages.push(current);
+        current = [li];
+      }
+    });
+    if (current.length) pages.push(current);
+    var show = function (k) {
+      items.forEach(function (li) { li.hidden = true; });
+      pages[k].forEach(function (li) { li.hidden = false; });
+      if (pager) {
+        pager.hidden = false;
+        pager.textContent = pager.dataset.label.replace("{page}", String(k + 1))
+          .replace("{pages}", String(pages.length));
+      }
+    };
+    page = page % pages.length;
+    show(page);
+    pageTimer = setInterval(function () {
+      page = (page + 1) % pages.length;
+      show(page);
+    }, PAGE_MS);
+  }
+  window.addEventListener("resize", fitWall);
+  document.addEventListener("fullscreenchange", fitWall);
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-fullscreen]") : null;
+    if (button && document.documentElement.requestFullscreen) {
+      document.documentElement.requestFullscreen().catch(function () { /* refused: stay */ });
+    }
+  });
+
   function syncAll() {
     followTheEnd();
     syncCompose();
@@ -584,6 +669,7 @@
     syncDots();
     restoreOpen();
     tick();
+    fitWall();
   }
   document.addEventListener("htmx:afterSettle", syncAll);
   document.addEventListener("htmx:oobAfterSwap", syncAll);

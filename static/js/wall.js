@@ -93,19 +93,46 @@
     });
   }
 
+  // What the facilitator edited inside the board (a suggestion's name or its cards, a
+  // theme's new name) survives the board's refreshes until that form is sent.
+  var edits = {}; // field key -> value (text) or checked (boolean)
+  function fieldKey(field) {
+    var form = field.closest("form");
+    var owner = form ? (form.querySelector("[name=suggestion], [name=theme]") || {}).value : "";
+    return field.name + ":" + (owner || "") + ":" + (field.type === "checkbox" ? field.value : "");
+  }
+  function remember(field) {
+    if (!field.closest || !field.closest("#board form") || !field.name) return;
+    edits[fieldKey(field)] = field.type === "checkbox" ? field.checked : field.value;
+  }
+  function restoreEdits() {
+    document.querySelectorAll("#board form input, #board form select").forEach(function (field) {
+      var key = fieldKey(field);
+      if (!Object.prototype.hasOwnProperty.call(edits, key)) return;
+      if (field.type === "checkbox") field.checked = edits[key];
+      else field.value = edits[key];
+    });
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("#board form") : null;
+    if (!form) return;
+    form.querySelectorAll("input, select").forEach(function (field) {
+      delete edits[fieldKey(field)];
+    });
+  });
+
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (box.matches && box.matches("[data-select-card]")) {
       if (box.checked) selected[box.value] = true;
       else delete selected[box.value];
       syncSelection();
+      return;
     }
-    var form = box.closest ? box.closest("#board form") : null;
-    if (form) form.dataset.dirty = "1";
+    remember(box);
   });
   document.addEventListener("input", function (event) {
-    var form = event.target.closest ? event.target.closest("#board form") : null;
-    if (form) form.dataset.dirty = "1";
+    remember(event.target);
   });
 
   // Folds the facilitator opened stay open when the board is re-read.
@@ -122,6 +149,7 @@
     document.querySelectorAll("#board details[data-keep-open]").forEach(function (fold) {
       if (Object.prototype.hasOwnProperty.call(opened, fold.id)) fold.open = opened[fold.id];
     });
+    restoreEdits();
     syncSelection();
     // A theme was made from the selection: the name field starts empty for the next one.
     var source = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
@@ -197,7 +225,7 @@
     if (active && active.closest && active.closest("#board form, #group-form, dialog")) {
       if (active.matches("input[type=text], select, textarea")) return true;
     }
-    if (document.querySelector("#board form[data-dirty], dialog[open]")) return true;
+    if (document.querySelector("dialog[open]")) return true;
     return dragging !== null;
   }
 

@@ -470,9 +470,14 @@ def test_report_counts_without_names(manager_client, live, people, areas, facili
     emotions = body.split('id="emotions"', 1)[1].split("</section>", 1)[0]
     assert "Tranquilidad" in emotions and "Enojo" in emotions
     assert '<td class="num"><strong>2</strong></td>' in emotions
-    # Contributions: the anonymous one counted apart; its text is not on the wall here.
+    # Contributions: the anonymous one counted apart, and on the whole wall (issue 11) as
+    # anonymous, never with an area.
     contributions = body.split('id="contributions"', 1)[1].split("</section>", 1)[0]
-    assert "Tenemos miedo de dar malas noticias" not in contributions
+    wall = contributions.split("El muro completo", 1)[1]
+    assert (
+        "<q>Tenemos miedo de dar malas noticias</q> <span class=\"muted\">· anónimo</span>"
+        in wall
+    )
     assert "Compras no ve el pipeline" in contributions  # the most voted, with its area
     assert "1 voto" in contributions
     # Consent to the final version only: Logística's objection to v1 is not counted.

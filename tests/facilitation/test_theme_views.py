@@ -136,3 +136,83 @@ def test_what_is_not_this_sessions_answers_404(
     assert facilitator_client.get(url + "create/").status_code == 405
     assert not Theme.objects.exists()
     assert Contribution.objects.filter(theme__isnull=False).count() == 0
+
+
+def test_look_alike_digits_and_other_blocks_answer_404_never_500(
+    facilitator_client, live, board, people
+):
+    block, items, url = board
+    assert post(facilitator_client, url + "rename/", {"theme": "²", "name": "X"}).status_code == 404
+    response = post(facilitator_client, url + "create/", {"cards": ["²", "³"], "name": "X"})
+    assert response.status_code == 200 and "Valor no válido" in response.content.decode()
+    # A theme and a card of another block of the same session, through this board.
+    goto(live, "area_round")
+    other_block = live.workshop.blocks.get(kind__slug="area_round")
+    services.contributions_set_open(live=live, open=True)
+    a, _ = services.contribution_submit(
+        participant=people["ventas"], key="o1", text="Uno", block_id=other_block.pk
+    )
+    b, _ = services.contribution_submit(
+        participant=people["compras"], key="o2", text="Dos", block_id=other_block.pk
+    )
+    services.contributions_set_open(live=live, open=False)
+    foreign = themes.theme_create(live=live, block=other_block, card_ids=[a.pk, b.pk], name="B")
+    assert (
+        post(facilitator_client, url + "rename/", {"theme": foreign.pk, "name": "X"}).status_code
+        == 404
+    )
+    assert post(facilitator_client, url + "ungroup-card/", {"card": a.pk}).status_code == 404
+    assert (
+        post(facilitator_client, url + "hide/", {"contribution": a.pk, "reason": "x"}).status_code
+        == 404
+    )
+    foreign.refresh_from_db()
+    assert foreign.name == "B" and foreign.cards.count() == 2
+
+
+def test_a_closed_session_sends_the_board_to_the_control_room(facilitator_client, live, board):
+    block, items, url = board
+    services.live_close(live=live)
+    response = facilitator_client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/en-vivo/{live.pk}/"
+    assert facilitator_client.get(url).status_code == 302
+
+
+def test_a_voted_theme_becomes_an_agreement_with_its_cards_as_sources(
+    facilitator_client, live, board, people
+):
+    from agreements.models import Agreement
+
+    block, items, url = board
+    theme = themes.theme_create(
+        live=live, block=block, card_ids=[items[0].pk, items[1].pk], name="Fechas imposibles"
+    )
+    services.voting_set_open(live=live, open=True)
+    services.dot_place(participant=people["ventas"], key="d1", theme_id=theme.pk)
+    services.voting_set_open(live=live, open=False)
+    page = facilitator_client.get(f"/en-vivo/{live.pk}/acuerdos/nuevo/").content.decode()
+    assert f"?tema={theme.pk}" in page and "Fechas imposibles" in page
+    page = facilitator_client.get(f"/en-vivo/{live.pk}/acuerdos/nuevo/?tema={theme.pk}")
+    assert "Desde el tema" in page.content.decode()
+    goto(live, "agreements")
+    areas = list(live.workshop.organisation.areas.all())
+    data = {
+        "theme": theme.pk,
+        "text": "Ventas confirma fechas con Logística",
+        "problem": "Fechas imposibles",
+        "due_date": (live.workshop.date.replace(day=28)).isoformat(),
+        "areas": [a.pk for a in areas],
+        "owners-TOTAL_FORMS": str(len(areas)),
+        "owners-INITIAL_FORMS": "0",
+        "owners-MIN_NUM_FORMS": "0",
+        "owners-MAX_NUM_FORMS": "1000",
+    }
+    for n, area in enumerate(areas):
+        data[f"owners-{n}-name"] = f"Responsable {area.name}"
+        data[f"owners-{n}-area"] = area.pk
+    response = facilitator_client.post(f"/en-vivo/{live.pk}/acuerdos/nuevo/", data)
+    errors = [line for line in response.content.decode().splitlines() if "error" in line]
+    assert response.status_code == 302, errors
+    agreement = Agreement.objects.get()
+    assert {c.pk for c in agreement.sources.all()} == {items[0].pk, items[1].pk}

@@ -72,10 +72,38 @@ def test_a_theme_groups_cards_and_every_screen_shows_it_folded(live, cards, peop
 
     phone = render_audience(live, "participants")
     assert "Fechas imposibles" in phone and "2 aportes" in phone and "theme-fold" in phone
-    for area in ("Compras", "Ventas", "Logística"):
-        assert f"· {area}" not in phone.split('id="wall"')[1]
     screen = render_audience(live, "projector")
     assert "Fechas imposibles" in screen and "2 aportes" in screen
+
+
+def test_a_theme_itself_never_says_which_areas_wrote_its_cards(live, people):
+    """Even in a block with names, a theme's own line is its name and count: the areas are
+    only on the named cards inside, as on the rest of that wall."""
+    import re
+
+    from facilitation.broadcast import render_audience
+
+    goto(live, "area_round")
+    block = block_of(live, "area_round")
+    assert not block.anonymous
+    services.contributions_set_open(live=live, open=True)
+    made = [
+        services.contribution_submit(
+            participant=person, key=f"n{n}", text=f"Idea {n}", block_id=block.pk
+        )[0]
+        for n, person in enumerate(people.values())
+    ]
+    themes.theme_create(live=live, block=block, card_ids=[c.pk for c in made], name="Juntas")
+    for audience in ("participants", "projector", "facilitator"):
+        html = render_audience(live, audience)
+        heads = re.findall(
+            r"theme-fold\".*?<summary>.*?</summary>|screen-theme-name\">.*?</p>", html, re.S
+        )
+        assert heads, audience
+        for head in heads:
+            assert "Juntas" in head
+            for area in ("Compras", "Ventas", "Logística"):
+                assert area not in head, (audience, head)
 
 
 def test_refusals_change_nothing(live, cards, people, facilitator):
@@ -145,7 +173,7 @@ def test_add_move_take_out_rename_and_dissolve(live, cards):
 def test_a_card_dropped_on_another_makes_a_theme_or_joins_its_theme(live, cards):
     block, items = cards
     theme = themes.cards_merge(live=live, card=items[1], onto=items[0])
-    assert theme.name == TEXTS[0][:59].rsplit(" ", 1)[0] or theme.name.startswith("Ventas")
+    assert theme.name == TEXTS[0]  # named after the card it was dropped on
     assert {c.pk for c in theme.cards.all()} == {items[0].pk, items[1].pk}
     same = themes.cards_merge(live=live, card=items[2], onto=items[0])
     assert same.pk == theme.pk and fresh(items[2]).theme_id == theme.pk
@@ -196,16 +224,83 @@ def test_dots_a_card_had_before_it_was_grouped_count_for_its_theme(live, cards, 
     assert state.entries[0].votes == 2
 
 
-def test_a_theme_of_another_block_or_session_gets_no_dot(live, cards, people):
+def test_a_theme_of_another_block_or_session_gets_no_dot(live, cards, people, ready_workshop):
     block, items = cards
     theme = themes.theme_create(
         live=live, block=block, card_ids=[items[0].pk, items[1].pk], name="A"
     )
-    # The agenda moved on: the theme is not in any vote now.
-    goto(live, "area_round")
-    with pytest.raises(LiveError):
+    # Voting open on another block of the session: this block's theme is not in it.
+    dream = block_of(live, "dream")
+    assert dream.dots > 0
+    goto(live, "dream")
+    services.voting_set_open(live=live, open=True)
+    with pytest.raises(LiveError, match="Ese tema no está en la votación"):
         services.dot_place(participant=people["ventas"], key="d", theme_id=theme.pk)
+    # A theme of another session.
+    from workshops.services import workshop_create, workshop_set_status
+
+    other_workshop = workshop_create(
+        organisation=ready_workshop.organisation,
+        facilitator=ready_workshop.facilitator,
+        title="Otra",
+        purpose="Otra",
+        date=ready_workshop.date,
+        start_time=ready_workshop.start_time,
+        invited={a: 2 for a in ready_workshop.organisation.areas.all()},
+        template="tres-horas",
+    )
+    other = services.live_start(
+        workshop=workshop_set_status(workshop=other_workshop, status=other_workshop.Status.READY)
+    )
+    other_block = other.workshop.blocks.get(kind__slug="dream")
+    foreign = Theme.objects.create(live=other, block=other_block, name="Ajeno")
+    with pytest.raises(LiveError, match="Ese tema no está en la votación"):
+        services.dot_place(participant=people["ventas"], key="d2", theme_id=foreign.pk)
     assert not Dot.objects.exists()
+
+
+def test_a_theme_keeps_its_dots_when_its_last_card_leaves(live, cards, people):
+    block, items = cards
+    theme = themes.theme_create(
+        live=live, block=block, card_ids=[items[0].pk, items[1].pk], name="Fechas"
+    )
+    services.voting_set_open(live=live, open=True)
+    services.dot_place(participant=people["ventas"], key="d1", theme_id=theme.pk)
+    services.voting_set_open(live=live, open=False)
+    themes.card_ungroup(live=live, card=items[0])
+    themes.card_ungroup(live=live, card=items[1])
+    assert Theme.objects.filter(pk=theme.pk).exists()
+    for audience in ("participants", "facilitator"):
+        entries = live_state(live, audience=audience).entries
+        assert f"t{theme.pk}" in [e.target for e in entries]
+    # Its voter can still take the dot back.
+    services.voting_set_open(live=live, open=True)
+    assert services.dot_remove(participant=people["ventas"], theme_id=theme.pk)
+
+
+def test_a_dot_given_before_grouping_can_be_taken_back_from_inside_the_theme(live, cards, people):
+    from facilitation.broadcast import render_audience, render_me
+
+    block, items = cards
+    services.voting_set_open(live=live, open=True)
+    services.dot_place(participant=people["ventas"], key="d1", contribution_id=items[0].pk)
+    services.voting_set_open(live=live, open=False)
+    themes.theme_create(live=live, block=block, card_ids=[items[0].pk, items[1].pk], name="F")
+    services.voting_set_open(live=live, open=True)
+    wall = render_audience(live, "participants")
+    assert f'data-target="c{items[0].pk}" data-only-mine hidden' in wall
+    me = render_me(people["ventas"])
+    assert f'data-my-dots="c{items[0].pk}:1"' in me
+    assert f'data-my-dots-block="{block.pk}"' in me
+    assert services.dot_remove(participant=people["ventas"], contribution_id=items[0].pk)
+
+
+def test_names_are_limited_to_their_own_length(live, cards):
+    block, items = cards
+    with pytest.raises(LiveError, match="máximo 120 caracteres"):
+        themes.theme_create(
+            live=live, block=block, card_ids=[items[0].pk, items[1].pk], name="x" * 600
+        )
 
 
 def test_undoing_a_hide_puts_the_card_back_in_its_theme(live, cards, facilitator):
