@@ -70,6 +70,22 @@ class LiveSession(models.Model):
         return self.timer_planned_seconds() + self.timer_adjust_seconds - elapsed
 
 
+class BlockRun(models.Model):
+    """When a block was on the screens: one row per time the agenda went to it (going back
+    to a block adds a row). The control room's agenda shows past blocks as they ran."""
+
+    live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="runs")
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.block_id} @ {self.started_at:%H:%M}"
+
+
 class Participant(models.Model):
     live = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="participants")
     name = models.CharField(_("nombre"), max_length=60)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
 from facilitation.models import (
+    BlockRun,
     CommitmentAnswer,
     Contribution,
     Diagnosis,
@@ -125,9 +126,34 @@ class BlockGuide:
 @dataclass
 class PlannedBlock:
     block: Block
-    starts_at: datetime.datetime
+    starts_at: datetime.datetime  # when it ran (past, current) or is now due (ahead)
     is_current: bool
     is_past: bool
+    planned_at: datetime.datetime | None = None  # the plan's clock time
+    ran_minutes: int | None = None  # past blocks: how long they were on the screens
+    skipped: bool = False  # a past block the agenda never went to
+
+
+@dataclass
+class Drift:
+    """How far the session runs from its plan: the end it is heading for against the
+    planned one (minutes > 0: behind)."""
+
+    minutes: int
+    ends_at: datetime.datetime
+    planned_end: datetime.datetime
+
+    @property
+    def late(self) -> bool:
+        return self.minutes > 1
+
+    @property
+    def early(self) -> bool:
+        return self.minutes < -1
+
+    @property
+    def abs_minutes(self) -> int:
+        return abs(self.minutes)
 
 
 @dataclass
@@ -160,6 +186,7 @@ class LiveState:
     emotion_totals: dict[str, int]
     principle: Principle | None
     timeline: list[PlannedBlock] = field(default_factory=list)
+    drift: Drift | None = None
     participants: list[Participant] = field(default_factory=list)
     tables: list[list[Participant]] = field(default_factory=list)
     # Agreements of this session: the one the room is consenting to (every audience), all of
@@ -321,6 +348,7 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         )
     if audience == "facilitator":
         state.timeline = timeline(live, block, remaining, now)
+        state.drift = drift(live, state.timeline, block, remaining, now)
         state.participants = list(
             Participant.objects.filter(live=live)
             .select_related("area")
@@ -556,32 +584,85 @@ def _near_the_end(live: LiveSession, block: Block) -> bool:
     return block.pk == last
 
 
+def plan_start(live: LiveSession) -> datetime.datetime:
+    """Where the plan's clock starts: the session's planned start, or, when it is run on
+    another day than planned, the moment it went live (the plan's times would mean
+    nothing)."""
+    planned = live.workshop.starts_at
+    started = live.started_at.astimezone(planned.tzinfo)
+    return planned if started.date() == planned.date() else started
+
+
 def timeline(
     live: LiveSession, current: Block | None, remaining: int, now: datetime.datetime
 ) -> list[PlannedBlock]:
-    """The agenda re-planned from now: blocks after the current one start when it is due to
-    end (now, if it is overdue); earlier blocks keep their planned clock times."""
+    """The agenda as it runs: past blocks when they actually ran and for how long, the
+    current one since it began, later ones re-planned from when the current one is due to
+    end (now, if it is overdue). Each keeps its planned clock time beside."""
     blocks = list(live.workshop.blocks.select_related("kind").order_by("position", "id"))
-    planned = live.workshop.starts_at
+    runs: dict[int, list[BlockRun]] = {}
+    for run in BlockRun.objects.filter(live=live).order_by("started_at", "id"):
+        runs.setdefault(run.block_id, []).append(run)
+    planned = plan_start(live)
     result: list[PlannedBlock] = []
     seen_current = False
     cursor = None
     for block in blocks:
         is_current = current is not None and block.pk == current.pk
+        block_runs = runs.get(block.pk, [])
+        item = PlannedBlock(block, planned, is_current, False, planned_at=planned)
         if is_current:
             seen_current = True
-            starts = now - datetime.timedelta(
-                seconds=block.minutes * 60 + live.timer_adjust_seconds - remaining
+            item.starts_at = (
+                block_runs[0].started_at
+                if block_runs
+                else now
+                - (
+                    datetime.timedelta(
+                        seconds=block.minutes * 60 + live.timer_adjust_seconds - remaining
+                    )
+                )
             )
             cursor = now + datetime.timedelta(seconds=max(remaining, 0))
         elif seen_current and cursor is not None:
-            starts = cursor
+            item.starts_at = cursor
             cursor = cursor + datetime.timedelta(minutes=block.minutes)
         else:
-            starts = planned
-        result.append(PlannedBlock(block, starts, is_current, not seen_current))
+            item.is_past = True
+            if block_runs:
+                item.starts_at = block_runs[0].started_at
+                seconds = sum(
+                    ((run.ended_at or now) - run.started_at).total_seconds() for run in block_runs
+                )
+                item.ran_minutes = round(seconds / 60)
+            elif runs:  # the session records its runs, and this block had none
+                item.skipped = True
+        result.append(item)
         planned = planned + datetime.timedelta(minutes=block.minutes)
     return result
+
+
+def drift(
+    live: LiveSession,
+    agenda: list[PlannedBlock],
+    current: Block | None,
+    remaining: int,
+    now: datetime.datetime,
+) -> Drift | None:
+    """The end the session is heading for (the current block's remaining time, then every
+    later block as planned) against the planned end."""
+    if current is None or not agenda:
+        return None
+    planned_end = plan_start(live) + datetime.timedelta(
+        minutes=sum(item.block.minutes for item in agenda)
+    )
+    ends_at = now + datetime.timedelta(seconds=max(remaining, 0))
+    after = False
+    for item in agenda:
+        if after:
+            ends_at += datetime.timedelta(minutes=item.block.minutes)
+        after = after or item.is_current
+    return Drift(round((ends_at - planned_end).total_seconds() / 60), ends_at, planned_end)
 
 
 def tables(live: LiveSession) -> list[list[Participant]]:

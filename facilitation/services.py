@@ -28,6 +28,7 @@ from facilitation import broadcast
 from facilitation.models import (
     JOIN_CODE_ALPHABET,
     JOIN_CODE_LENGTH,
+    BlockRun,
     CommitmentAnswer,
     Contribution,
     Diagnosis,
@@ -156,6 +157,7 @@ def live_start(*, workshop: Workshop) -> LiveSession:
         current_block=first,
         contributions_open=first.allows_contributions,
     )
+    BlockRun.objects.create(live=live, block=first, started_at=live.started_at)
     workshop.status = Workshop.Status.LIVE
     workshop.save(update_fields=["status", "updated_at"])
     return live
@@ -177,6 +179,7 @@ def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
     live = _locked(live)
     if block.workshop_id != live.workshop_id:
         raise LiveError(_("Ese bloque no es de esta sesión."))
+    _record_run(live, block)
     live.current_block = block
     live.contributions_open = block.allows_contributions
     live.voting_open = False
@@ -201,6 +204,14 @@ def live_goto_block(*, live: LiveSession, block: Block) -> LiveSession:
     )
     _changed(live)
     return live
+
+
+def _record_run(live: LiveSession, block: Block | None) -> None:
+    """End the running block's run and, unless the session ends, start `block`'s."""
+    now = timezone.now()
+    BlockRun.objects.filter(live=live, ended_at__isnull=True).update(ended_at=now)
+    if block is not None:
+        BlockRun.objects.create(live=live, block=block, started_at=now)
 
 
 @transaction.atomic
@@ -381,6 +392,7 @@ def participant_remove(
 @transaction.atomic
 def live_close(*, live: LiveSession) -> LiveSession:
     live = _locked(live)
+    _record_run(live, None)
     live.closed_at = timezone.now()
     live.contributions_open = live.voting_open = False
     if live.timer_running_since is not None:

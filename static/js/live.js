@@ -650,6 +650,20 @@
       show(page);
     }, PAGE_MS);
   }
+  // The control room's keyboard shortcuts: a key names a button ([data-shortcut]) in the
+  // room; never while typing, never with a modifier, never twice for a held key.
+  document.addEventListener("keydown", function (event) {
+    if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    if (document.querySelector("dialog[open]")) return;
+    var button = document.querySelector("#room [data-shortcut='" + event.key.toLowerCase() + "']");
+    if (button && !button.disabled) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+
   window.addEventListener("resize", fitWall);
   document.addEventListener("fullscreenchange", fitWall);
   document.addEventListener("click", function (event) {
