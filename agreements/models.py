@@ -124,6 +124,11 @@ class Owner(models.Model):
     email = models.EmailField(_("correo"), blank=True)
     token = models.CharField(max_length=64, unique=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # How the current link reached its owner (a new link clears all three): by email, shown
+    # on their phone in the room (the phone says when it showed it), or on a printed card.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    phone_seen_at = models.DateTimeField(null=True, blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -133,6 +138,13 @@ class Owner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.area})"
+
+    @property
+    def has_link(self) -> bool:
+        """Whether the current link reached its owner some way."""
+        return self.revoked_at is None and bool(
+            self.emailed_at or self.phone_seen_at or self.printed_at
+        )
 
 
 class Consent(models.Model):

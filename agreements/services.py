@@ -1,6 +1,7 @@
 """Every change to an agreement, one function each; atomic, broadcast after commit."""
 
 import datetime
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from agreements.models import (
 from facilitation.models import Contribution, LiveSession, Participant
 from facilitation.services import clean_text, notify_live, notify_participants
 from workshops.models import Area, Principle
+
+logger = logging.getLogger(__name__)
 
 MAX_DUE_DAYS = 730
 REMIND_DAYS_BEFORE = 3
@@ -269,10 +272,28 @@ def agreement_record(*, agreement: Agreement, outcome: str, actor: AbstractBaseU
         )
     if outcome == Agreement.Outcome.AGREED:
         ids = list(agreement.owners.exclude(email="").values_list("pk", flat=True))
-        transaction.on_commit(
-            lambda: [owner_link_email(owner=o) for o in Owner.objects.filter(pk__in=ids)]
-        )
+        transaction.on_commit(lambda: owner_links_email(ids))
     return agreement
+
+
+def owner_links_email(owner_ids: list[int], base_url: str = "") -> int:
+    """Email each owner their link; one that fails is logged and never stops the others
+    (its owner shows as without a link in the control room). Returns how many went."""
+    sent = 0
+    lives = set()
+    for owner in Owner.objects.filter(pk__in=owner_ids).select_related(
+        "agreement__workshop", "agreement__live"
+    ):
+        try:
+            owner_link_email(owner=owner, base_url=base_url)
+            sent += 1
+        except Exception:  # noqa: BLE001 - a mail server's failure, whatever its kind
+            logger.warning("Owner link email failed for owner %s", owner.pk, exc_info=True)
+        if owner.agreement.live is not None:
+            lives.add(owner.agreement.live)
+    for live in lives:  # the control room shows which links went
+        notify_live(live, phones=False)
+    return sent
 
 
 def owner_link_url(owner: Owner) -> str:
@@ -285,7 +306,8 @@ def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
     agreement = owner.agreement
     base_url = base_url or settings.SITE_URL
     send_mail(
-        subject=_("Tu acuerdo: %(text)s") % {"text": agreement.text[:60]},
+        # One line: a line break in a header is refused by the mail library.
+        subject=_("Tu acuerdo: %(text)s") % {"text": " ".join(agreement.text.split())[:60]},
         message=_(
             "Hola %(name)s:\n\nEn la sesión «%(session)s» quedaste como responsable de:\n"
             "%(text)s\nFecha de entrega: %(due)s\n\nActualiza el avance aquí:\n%(url)s\n"
@@ -300,6 +322,7 @@ def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
         from_email=None,
         recipient_list=[owner.email],
     )
+    Owner.objects.filter(pk=owner.pk, token=owner.token).update(emailed_at=timezone.now())
 
 
 @transaction.atomic
@@ -319,7 +342,9 @@ def owner_link_revoke(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
 def owner_link_renew(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
     owner.token = secrets.token_urlsafe(32)
     owner.revoked_at = None
-    owner.save(update_fields=["token", "revoked_at"])
+    # The new link has reached nobody yet.
+    owner.emailed_at = owner.phone_seen_at = owner.printed_at = None
+    owner.save(update_fields=["token", "revoked_at", "emailed_at", "phone_seen_at", "printed_at"])
     StatusUpdate.objects.create(
         agreement=owner.agreement,
         user=actor,
@@ -327,6 +352,35 @@ def owner_link_renew(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
         note=_("Nuevo enlace para %(name)s.") % {"name": owner.name},
     )
     return owner
+
+
+def owner_link_seen(*, participant: Participant, agreement_id: int) -> int:
+    """A phone showed its participant their private link to an agreement they own (the
+    phone says so once). Returns how many owner rows it marked."""
+    marked = Owner.objects.filter(
+        participant=participant,
+        agreement_id=agreement_id,
+        agreement__outcome=Agreement.Outcome.AGREED,
+        revoked_at__isnull=True,
+        phone_seen_at__isnull=True,
+    ).update(phone_seen_at=timezone.now())
+    if marked:
+        notify_live(LiveSession.objects.get(pk=participant.live_id), phones=False)
+    return marked
+
+
+@transaction.atomic
+def owner_links_printed(*, live: LiveSession, owner_ids: list[int]) -> int:
+    """The facilitator printed the cards of these owners (of this session's agreed
+    agreements, links not revoked)."""
+    marked = Owner.objects.filter(
+        pk__in=owner_ids,
+        agreement__live=live,
+        agreement__outcome=Agreement.Outcome.AGREED,
+        revoked_at__isnull=True,
+    ).update(printed_at=timezone.now())
+    notify_live(live, phones=False)
+    return marked
 
 
 @transaction.atomic

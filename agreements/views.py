@@ -240,11 +240,17 @@ def owner_revoke(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpRespon
     return redirect(agreement)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @member_required
 def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpResponse:
+    """GET: what renewing does (the old link stops working), asked once; POST: renew."""
     agreement = access_agreement(request.organisation, pk)
-    owner = services.owner_link_renew(owner=access_owner(agreement, owner_pk), actor=request.user)
+    owner = access_owner(agreement, owner_pk)
+    if request.method == "GET":
+        return render(
+            request, "agreements/owner_renew.html", {"agreement": agreement, "owner": owner}
+        )
+    owner = services.owner_link_renew(owner=owner, actor=request.user)
     base_url = request.build_absolute_uri("/").rstrip("/")
     if owner.email:
         owner_id = owner.pk
@@ -255,13 +261,16 @@ def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpRespons
         )
         messages.success(
             request,
-            _("Nuevo enlace para %(name)s, enviado a %(email)s.")
+            _("Nuevo enlace para %(name)s, enviado a %(email)s. El anterior ya no funciona.")
             % {"name": owner.name, "email": owner.email},
         )
     else:
         messages.success(
             request,
-            _("Nuevo enlace para %(name)s (sin correo: entrégaselo tú): %(url)s")
+            _(
+                "Nuevo enlace para %(name)s (sin correo: entrégaselo tú): %(url)s. "
+                "El anterior ya no funciona."
+            )
             % {"name": owner.name, "url": base_url + services.owner_link_url(owner)},
         )
     return redirect(agreement)

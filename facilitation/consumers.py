@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from agreements.services import consent_submit
+from agreements.services import consent_submit, owner_link_seen
 from facilitation import broadcast, fanout, services
 from facilitation.access import (
     facilitator_live_for_user,
@@ -290,6 +290,11 @@ class ParticipantConsumer(LiveConsumer):
             elif kind == "ground_rule":
                 await in_thread(services.ground_rule_propose)(
                     participant=self.participant, key=key, text=str(data.get("text") or "")
+                )
+            elif kind == "link_seen":
+                # Only this participant's own owner rows can be marked.
+                await in_thread(owner_link_seen)(
+                    participant=self.participant, agreement_id=_int(data.get("agreement"))
                 )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-from agreements.models import Agreement, AgreementVersion, Consent, StatusUpdate
+from agreements.models import Agreement, AgreementVersion, Consent, Owner, StatusUpdate
 from facilitation.models import (
     BlockRun,
     CommitmentAnswer,
@@ -195,6 +195,9 @@ class LiveState:
     agreements: list["LiveAgreement"] = field(default_factory=list)
     agreed: list[Agreement] = field(default_factory=list)
     open_agreements: list["OpenAgreement"] = field(default_factory=list)
+    # Owners of the session's agreed agreements, and how many have not got their link.
+    agreed_owners: int = 0
+    owners_without_link: int = 0
     checkout_missing: bool = False
     consent_answers: int = 0
     # The projector's tally of the agreement in consultation: (label, count) per answer.
@@ -359,6 +362,15 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
     state.consenting = consenting_agreement(live)
     if audience == "facilitator":
         state.agreements = live_agreements(live)
+        agreed_owners = [
+            owner
+            for item in state.agreements
+            if item.agreement.outcome == Agreement.Outcome.AGREED
+            for owner in item.agreement.owners.all()
+            if owner.revoked_at is None
+        ]
+        state.agreed_owners = len(agreed_owners)
+        state.owners_without_link = sum(1 for owner in agreed_owners if not owner.has_link)
         state.checkout_missing = bool(
             live.is_open and block and _near_the_end(live, block) and not totals.get("checkout")
         )
@@ -682,7 +694,8 @@ class ParticipantMe:
     participant: Participant
     my_dots: Counter
     consents: list[Consent] = field(default_factory=list)
-    owned: list[Agreement] = field(default_factory=list)
+    # The owner rows of agreements this person answers for, with their private links.
+    owned: list[Owner] = field(default_factory=list)
 
     @property
     def consents_attr(self) -> str:
@@ -717,11 +730,13 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
         my_dots=my_dots,
         consents=list(Consent.objects.filter(participant=participant).order_by("id")),
         owned=list(
-            Agreement.objects.filter(
-                owners__participant=participant, outcome=Agreement.Outcome.AGREED
+            Owner.objects.filter(
+                participant=participant,
+                agreement__outcome=Agreement.Outcome.AGREED,
+                revoked_at__isnull=True,
             )
-            .distinct()
-            .order_by("id")
+            .select_related("agreement")
+            .order_by("agreement_id", "id")
         ),
     )
 

@@ -22,6 +22,7 @@ urlpatterns = [
         theme_views.themes_action,
         name="themes_action",
     ),
+    path("en-vivo/<int:live_id>/enlaces/", views.owner_cards, name="owner_cards"),
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),
     path("p/<str:token>/", views.participant_live, name="participant_live"),

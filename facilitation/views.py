@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agreements import services as agreement_services
-from agreements.models import Agreement
+from agreements.models import Agreement, Owner
 from config.throttle import Throttle, client_address
 from facilitation import services
 from facilitation.access import (
@@ -219,6 +220,52 @@ def control_action(request: HttpRequest, live_id: int, action: str) -> HttpRespo
     if error:
         messages.error(request, error)
     return redirect("control_room", live_id=live.pk)
+
+
+# --- owners' links on paper ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@facilitator_required
+def owner_cards(request: HttpRequest, live_id: int) -> HttpResponse:
+    """Printable cards with each owner's private link (QR code and address) for the owners
+    whose link has not reached them (?todos=1: every owner of an agreed agreement). POST
+    records that the cards shown were printed."""
+    live = access_live(request.organisation, live_id)
+    owners = list(
+        Owner.objects.filter(
+            agreement__live=live,
+            agreement__outcome=Agreement.Outcome.AGREED,
+            revoked_at__isnull=True,
+        )
+        .select_related("agreement", "area")
+        .order_by("agreement_id", "area__position", "name")
+    )
+    every = request.GET.get("todos") == "1"
+    if not every:
+        owners = [owner for owner in owners if not owner.has_link]
+    if request.method == "POST":
+        ids = [o.pk for o in owners if str(o.pk) in request.POST.getlist("owner")]
+        marked = agreement_services.owner_links_printed(live=live, owner_ids=ids)
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d tarjeta marcada como impresa.",
+                "%(n)d tarjetas marcadas como impresas.",
+                marked,
+            )
+            % {"n": marked},
+        )
+        return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
+    cards = []
+    for owner in owners:
+        url = request.build_absolute_uri(reverse("owner_agreement", args=[owner.token]))
+        cards.append({"owner": owner, "url": url, "qr": _qr_svg(url)})
+    return render(
+        request,
+        "facilitation/owner_cards.html",
+        {"live": live, "cards": cards, "every": every},
+    )
 
 
 # --- agreements in the room ----------------------------------------------------------------

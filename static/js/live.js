@@ -650,14 +650,19 @@
       show(page);
     }, PAGE_MS);
   }
-  // The control room's keyboard shortcuts: a key names a button ([data-shortcut]) in the
-  // room; never while typing, never with a modifier, never twice for a held key.
+  // The control room's keyboard shortcuts (→ next block, ← previous, Space the timer): a
+  // key names a button ([data-shortcut]) in the room; never while typing, never with a
+  // modifier, never twice for a held key, and Space never takes over a focused control.
   document.addEventListener("keydown", function (event) {
-    if (event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.repeat || event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
     var target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-    if (document.querySelector("dialog[open]")) return;
-    var button = document.querySelector("#room [data-shortcut='" + event.key.toLowerCase() + "']");
+    if (event.key === " " && target && target.closest && target.closest("button, a, summary")) return;
+    if (document.querySelector("dialog[open]") || !document.getElementById("room")) return;
+    var button = Array.prototype.filter.call(
+      document.querySelectorAll("#room [data-shortcut]"),
+      function (el) { return el.dataset.shortcut === event.key; }
+    )[0];
     if (button && !button.disabled) {
       event.preventDefault();
       button.click();
@@ -673,8 +678,43 @@
     }
   });
 
+  /* An owner's private link on their phone: shown whole, copied on a tap, and the server
+   * told once that this phone showed it (the control room then knows the link arrived). */
+  function syncOwnerLinks() {
+    var seen = load("links-seen");
+    document.querySelectorAll("[data-owner-link]").forEach(function (link) {
+      var url = window.location.origin + link.getAttribute("href");
+      if (link.textContent !== url) link.textContent = url;
+      if (seen.indexOf(url) === -1) {
+        seen.push(url);
+        save("links-seen", seen);
+        enqueue({ type: "link_seen", agreement: link.dataset.agreement }, null);
+      }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy-link]") : null;
+    if (!button) return;
+    var link = button.parentElement.querySelector("[data-owner-link]");
+    if (!link) return;
+    var done = function () { button.textContent = button.dataset.copied || button.textContent; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link.textContent).then(done, function () { selectText(link); });
+    } else {
+      selectText(link); // plain http on the venue's network: the phone's own copy menu
+    }
+  });
+  function selectText(el) {
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   function syncAll() {
     followTheEnd();
+    syncOwnerLinks();
     syncCompose();
     syncConsent();
     syncCommitment();

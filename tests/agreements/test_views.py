@@ -473,10 +473,10 @@ def test_report_counts_without_names(manager_client, live, people, areas, facili
     # Contributions: the anonymous one counted apart, and on the whole wall (issue 11) as
     # anonymous, never with an area.
     contributions = body.split('id="contributions"', 1)[1].split("</section>", 1)[0]
-    wall = contributions.split("El muro completo", 1)[1]
+    wall = contributions.split("Todos los aportes", 1)[1]
     assert '<q>Tenemos miedo de dar malas noticias</q> <span class="muted">· anónimo</span>' in wall
     assert "Compras no ve el pipeline" in contributions  # the most voted, with its area
-    assert "1 voto" in contributions
+    assert "1 punto" in contributions
     # Consent to the final version only: Logística's objection to v1 is not counted.
     agreements = body.split('id="agreements"', 1)[1]
     assert "Respuestas a la versión 2" in agreements

@@ -4,10 +4,11 @@ facilitator rewords it, all three agree, it is recorded and the session closed. 
 phone showed what they own; every phone ends on the thank-you page with the agreement."""
 
 import datetime
+import re
 
 from playwright.sync_api import Dialog, Page, expect
 
-from agreements.models import Agreement, Consent
+from agreements.models import Agreement, Consent, Owner
 from facilitation import services
 from tests.browser.conftest import log_in, watch_errors
 from tests.browser.test_live_journey import PROJECTOR, _join, _no_sideways_scroll, _top
@@ -153,6 +154,23 @@ def test_three_phones_consent_reword_record_and_close(
         expect(owner.locator(".my-agreements")).to_contain_text("Eres responsable de:")
         expect(owner.locator(".my-agreements")).to_contain_text("Compras, Ventas y Logística")
     expect(beto.locator(".my-agreements")).to_have_count(0)
+    # Each owner present gets their private link on the phone, whole, with how to keep it;
+    # the control room sees it arrive. Diego (no email, no phone) gets a printed card.
+    for owner in (ana, caro):
+        link = owner.locator(".my-agreements [data-owner-link]")
+        expect(link).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/acuerdo/"))
+        expect(owner.locator(".my-agreements")).to_contain_text("Guárdalo ahora")
+    ana_owner = Owner.objects.get(participant__name="Ana")
+    diego = Owner.objects.get(name="Diego Ruiz")
+    expect(room.locator(f"#delivery-{ana_owner.pk}")).to_contain_text("lo vio en su celular")
+    expect(room.locator(f"#delivery-{diego.pk}")).to_contain_text("sin enlace")
+    room.get_by_role("link", name="Imprimir 1 tarjeta de enlace").click()
+    expect(room.locator(".owner-card")).to_have_count(1)
+    expect(room.locator(".owner-card")).to_contain_text("Diego Ruiz")
+    screens.shot(room, "05-owner-card")
+    room.get_by_role("button", name="Ya imprimí la tarjeta").click()
+    expect(room.locator(f"#delivery-{diego.pk}")).to_contain_text("tarjeta impresa")
+    expect(room.locator("#conn")).to_have_attribute("data-state", "online")
     for page in (ana, beto, caro):
         expect(page.locator("#agreement-now")).to_be_hidden()
         expect(page.locator("#consent-form")).to_be_hidden()

@@ -1,5 +1,5 @@
 """The control room at 1366×768 tells the truth about time: the keyboard drives the agenda
-and the timer (N, P, T, listed on screen), past blocks show how long they ran, and the
+and the timer (→, ← and Space, listed on screen), past blocks show how long they ran, and the
 clock says how far the session runs from its plan."""
 
 import re
@@ -27,13 +27,13 @@ def test_the_keyboard_drives_the_agenda_and_the_clock_tells_the_plan(
     heading = room.locator(".room-current h1")
     expect(heading).to_have_text(blocks[0].title)
 
-    room.keyboard.press("t")
-    expect(room.locator("#room [data-shortcut='t']")).to_have_text("Pausar")
-    room.keyboard.press("n")
+    room.keyboard.press("Space")
+    expect(room.locator("#room [data-shortcut=' ']")).to_have_text("Pausar")
+    room.keyboard.press("ArrowRight")
     expect(heading).to_have_text(blocks[1].title)
-    room.keyboard.press("n")
+    room.keyboard.press("ArrowRight")
     expect(heading).to_have_text(blocks[2].title)
-    room.keyboard.press("p")
+    room.keyboard.press("ArrowLeft")
     expect(heading).to_have_text(blocks[1].title)
     first = room.locator(".timeline-item").first
     expect(first).to_have_class(re.compile("is-past"))

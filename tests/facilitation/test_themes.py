@@ -417,6 +417,6 @@ def test_the_acta_holds_the_whole_wall_with_themes_and_counts_hidden_cards(
     assert all(c.anonymous and c.area_name == "" for c in wall.loose)
 
     page = manager_client.get(f"/sesiones/{live.workshop_id}/acta/").content.decode()
-    assert "El muro completo" in page and "Fechas" in page
+    assert "Todos los aportes" in page and "Fechas" in page
     assert TEXTS[3] in page and TEXTS[4] not in page
-    assert "1 aporte oculto por quien facilitó" in page
+    assert "1 aporte oculto por quien facilitó." in page
