@@ -6,6 +6,7 @@ urlpatterns = [
     path("acuerdo/<str:token>/", views.owner_agreement, name="owner_agreement"),
     path("acuerdos/", views.agreement_list, name="agreement_list"),
     path("acuerdos/exportar.csv", views.agreement_export, name="agreement_export"),
+    path("acuerdos/exportar.xlsx", views.agreement_export_xlsx, name="agreement_export_xlsx"),
     path("acuerdos/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("acuerdos/<int:pk>/comentar/", views.agreement_comment, name="agreement_comment"),
     path(
@@ -23,5 +24,8 @@ urlpatterns = [
         "sesiones/<int:pk>/acta/acuerdos.csv",
         views.workshop_report_csv,
         name="workshop_report_csv",
+    ),
+    path(
+        "sesiones/<int:pk>/acta/acta.xlsx", views.workshop_report_xlsx, name="workshop_report_xlsx"
     ),
 ]

@@ -6,9 +6,7 @@ dashboard, the detail and the acta, and may revoke or renew an owner's link; onl
 comment. Nobody changes what the room agreed: no page here accepts new content.
 """
 
-import csv
 import datetime
-from collections.abc import Iterable
 
 from django.contrib import messages
 from django.db import transaction
@@ -20,8 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from agreements import selectors, services
+from agreements import exports, selectors, services
 from agreements.access import access_agreement, access_owner, owner_for_token
+from agreements.exports import Table
 from agreements.forms import AgreementFilterForm, CommentForm, OwnerStatusForm
 from agreements.models import Agreement
 from workshops.access import access_workshop, manager_required, member_required
@@ -106,30 +105,15 @@ def agreement_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "agreements/agreement_list.html", context)
 
 
-def _day(value: datetime.date | datetime.datetime | None, organisation: Organisation) -> str:
+def _day(
+    value: datetime.date | datetime.datetime | None, organisation: Organisation
+) -> datetime.date | None:
+    """A date as a date (the exports write it as one), in the organisation's time zone."""
     if value is None:
-        return ""
+        return None
     if isinstance(value, datetime.datetime):
-        value = timezone.localdate(value, organisation.zone)
-    return value.strftime("%d/%m/%Y")
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet cell that a formula-looking text cannot turn into a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
-def _csv(filename: str, header: list[str], rows: Iterable[list[object]]) -> HttpResponse:
-    """UTF-8 with a byte-order mark, so Excel reads Spanish accents correctly."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return response
+        return timezone.localdate(value, organisation.zone)
+    return value
 
 
 def _owners_text(agreement: Agreement) -> str:
@@ -140,9 +124,7 @@ def _areas_text(agreement: Agreement) -> str:
     return ", ".join(area.name for area in agreement.areas.all())
 
 
-@require_GET
-@member_required
-def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
+def _agreements_table(request: HtmxHttpRequest) -> Table:
     organisation = request.organisation
     _form, agreements = _filtered(request)
     header = [
@@ -159,7 +141,7 @@ def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
         _("Hecho el"),
         _("Último cambio de estado"),
     ]
-    rows = (
+    rows = [
         [
             agreement.workshop.title,
             _day(agreement.workshop.date, organisation),
@@ -175,9 +157,22 @@ def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
             _day(agreement.status_changed_at, organisation),
         ]
         for agreement in agreements
-    )
-    today = selectors.organisation_today(organisation).strftime("%Y-%m-%d")
-    return _csv(f"acuerdos-{today}.csv", header, rows)
+    ]
+    return Table(_("Acuerdos"), header, rows)
+
+
+@require_GET
+@member_required
+def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
+    today = selectors.organisation_today(request.organisation).strftime("%Y-%m-%d")
+    return exports.csv_response(f"acuerdos-{today}.csv", _agreements_table(request))
+
+
+@require_GET
+@member_required
+def agreement_export_xlsx(request: HtmxHttpRequest) -> HttpResponse:
+    today = selectors.organisation_today(request.organisation).strftime("%Y-%m-%d")
+    return exports.xlsx_response(f"acuerdos-{today}.xlsx", [_agreements_table(request)])
 
 
 # --- one agreement ----------------------------------------------------------------------------
@@ -287,12 +282,7 @@ def workshop_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "agreements/workshop_report.html", {"report": report})
 
 
-@require_GET
-@member_required
-def workshop_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    organisation = request.organisation
-    workshop = access_workshop(organisation, pk)
-    report = selectors.workshop_report(workshop=workshop)
+def _report_agreements(report: selectors.Report, organisation: Organisation) -> Table:
     header = [
         _("Acuerdo"),
         _("Problema que resuelve"),
@@ -327,4 +317,80 @@ def workshop_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 agreement.get_status_display(),
             ]
         )
-    return _csv(f"acta-{workshop.date:%Y-%m-%d}-acuerdos.csv", header, rows)
+    return Table(_("Acuerdos"), header, rows)
+
+
+def _wall_rows(report: selectors.Report) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for wall in report.walls:
+        for theme in wall.themes:
+            for card in theme.cards:
+                author = _("Anónimo") if card.anonymous else card.area_name
+                rows.append(
+                    [wall.block.title, theme.name, theme.votes, card.text, card.votes, author]
+                )
+        for card in wall.loose:
+            author = _("Anónimo") if card.anonymous else card.area_name
+            rows.append([wall.block.title, "", None, card.text, card.votes, author])
+    return rows
+
+
+def _report_tables(report: selectors.Report, organisation: Organisation) -> list[Table]:
+    """The acta's tables, one sheet each: counts and texts only, never who wrote what."""
+    areas = [area.name for area in report.areas]
+    return [
+        _report_agreements(report, organisation),
+        Table(
+            _("Asistencia"),
+            [_("Área"), _("Esperadas"), _("Conectadas")],
+            [[row.area.name, row.expected, row.joined] for row in report.attendance],
+        ),
+        Table(
+            _("Emociones"),
+            [_("Momento"), _("Emoción"), *areas, _("Total")],
+            [
+                [table.moment, row.label, *row.counts, row.total]
+                for table in report.emotions
+                for row in table.rows
+            ],
+        ),
+        Table(
+            _("Aportes por bloque"),
+            [_("Bloque"), *areas, _("Anónimos"), _("Total")],
+            [[row.block.title, *row.per_area, row.anonymous, row.total] for row in report.blocks],
+        ),
+        Table(
+            _("Todos los aportes"),
+            [
+                _("Bloque"),
+                _("Tema"),
+                _("Puntos del tema"),
+                _("Aporte"),
+                _("Puntos del aporte"),
+                _("Área"),
+            ],
+            _wall_rows(report),
+        ),
+    ]
+
+
+@require_GET
+@member_required
+def workshop_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    report = selectors.workshop_report(workshop=workshop)
+    return exports.csv_response(
+        f"acta-{workshop.date:%Y-%m-%d}-acuerdos.csv", _report_agreements(report, organisation)
+    )
+
+
+@require_GET
+@member_required
+def workshop_report_xlsx(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    organisation = request.organisation
+    workshop = access_workshop(organisation, pk)
+    report = selectors.workshop_report(workshop=workshop)
+    return exports.xlsx_response(
+        f"acta-{workshop.date:%Y-%m-%d}.xlsx", _report_tables(report, organisation)
+    )

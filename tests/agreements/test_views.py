@@ -540,3 +540,83 @@ def test_report_keeps_the_rooms_diagnosis_without_names(manager_client, live, ar
     assert "3 personas respondieron" in section
     assert all(s.short in section for s in method.symptoms())
     assert "100 %" in section and "Persona 0" not in section
+
+
+# --- XLSX workbooks ---------------------------------------------------------------------------
+
+
+def _workbook(response):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return load_workbook(io.BytesIO(response.content))
+
+
+def test_xlsx_export_has_the_csv_columns_with_real_dates(
+    manager_client, agreement, overdue_agreement, areas
+):
+    response = manager_client.get(reverse("agreement_export_xlsx"), {"area": areas["logistica"].pk})
+    assert response["Content-Disposition"].startswith('attachment; filename="acuerdos-')
+    book = _workbook(response)
+    assert book.sheetnames == ["Acuerdos"]
+    rows = list(book["Acuerdos"].iter_rows(values_only=True))
+    csv_rows = _csv_rows(
+        manager_client.get(reverse("agreement_export"), {"area": areas["logistica"].pk})
+    )
+    assert list(rows[0]) == csv_rows[0]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Sesión"] == "Logística y Ventas: dar la cara"
+    # A date is a date (the cell's type), shown day/month/year whatever Excel's locale.
+    assert row["Fecha de entrega"].date() == overdue_agreement.due_date
+    cell = book["Acuerdos"].cell(row=2, column=rows[0].index("Fecha de entrega") + 1)
+    assert cell.is_date and cell.number_format == "DD/MM/YYYY"
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(
+    manager_client, live, people, areas, facilitator
+):
+    from tests.agreements.conftest import agree
+
+    agree(
+        live,
+        facilitator.user,
+        text='=HYPERLINK("http://x") revisar precios',
+        due=live.workshop.date + datetime.timedelta(days=3),
+        areas=[areas["compras"]],
+        owners=[services.OwnerInput(name="Ana", area=areas["compras"])],
+    )
+    book = _workbook(manager_client.get(reverse("agreement_export_xlsx")))
+    cell = book["Acuerdos"].cell(row=2, column=3)
+    assert cell.value == '=HYPERLINK("http://x") revisar precios'
+    assert cell.data_type == "s"
+
+
+def test_the_acta_workbook_has_a_sheet_per_table_and_the_whole_wall(
+    manager_client, outsider_client, live, people, areas, facilitator
+):
+    live, agreement = _play_session(live, people, areas, facilitator)
+    url = reverse("workshop_report_xlsx", args=[live.workshop_id])
+    book = _workbook(manager_client.get(url))
+    assert book.sheetnames == [
+        "Acuerdos",
+        "Asistencia",
+        "Emociones",
+        "Aportes por bloque",
+        "Todos los aportes",
+    ]
+    attendance = list(book["Asistencia"].iter_rows(values_only=True))
+    assert attendance[0] == ("Área", "Esperadas", "Conectadas") and len(attendance) == 4
+    wall = list(book["Todos los aportes"].iter_rows(values_only=True))
+    texts = {row[3]: row for row in wall[1:]}
+    assert texts["Tenemos miedo de dar malas noticias"][5] == "Anónimo"
+    assert "Compras no ve el pipeline" in texts
+    agreements = list(book["Acuerdos"].iter_rows(values_only=True))
+    assert agreements[1][0] == agreement.text
+    # Another organisation: 404.
+    assert outsider_client.get(url).status_code == 404

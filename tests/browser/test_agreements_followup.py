@@ -175,6 +175,16 @@ def test_manager_follows_up_and_owner_updates_from_a_phone(
     text = raw.decode("utf-8-sig")
     assert "Sesión" in text and "El pedido perdido de Ferretería Sur" in text
     assert pipeline.text in text and "despacho retrasado" not in text
+    # The same list as an Excel workbook: columns and dates whatever Excel's locale.
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Exportar a Excel").click()
+    info.value.save_as(screens.folder / "acuerdos.xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(screens.folder / "acuerdos.xlsx")["Acuerdos"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Sesión", "Fecha de la sesión", "Acuerdo") and len(rows) == 2
+    assert rows[1][2] == pipeline.text and sheet.cell(row=2, column=8).is_date
 
     # The detail: where it came from, its owners, no update yet.
     results.get_by_role("link", name=pipeline.text).click()
@@ -236,5 +246,9 @@ def test_manager_follows_up_and_owner_updates_from_a_phone(
     assert "Asistencia por área" in printed
     assert "Exportar acuerdos" not in printed  # screen-only controls are not printed
     assert "Salir" not in printed
-    # No one's name next to the anonymous contribution, on paper either.
-    assert "Nos enteramos de los pedidos grandes por el cliente" not in printed
+    assert "Exportar el acta" not in printed
+    # The whole wall is in the acta (issue 11), the anonymous card as anonymous: no one's
+    # name or area next to it, on paper either.
+    after = printed.split("Nos enteramos de los pedidos grandes por el cliente", 1)[1][:30]
+    assert "anónimo" in after
+    assert not any(word in after for word in ("Caro", "Logística", "Compras", "Ventas"))
