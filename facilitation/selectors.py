@@ -2,11 +2,13 @@
 response and the websocket push alike."""
 
 import datetime
+import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from agreements.models import Agreement, AgreementVersion, Consent, Owner, StatusUpdate
 from facilitation.models import (
@@ -192,6 +194,7 @@ class LiveState:
     # Agreements of this session: the one the room is consenting to (every audience), all of
     # them with their consent per area (facilitator), the agreed ones (projector).
     consenting: Agreement | None = None
+    consent_changes: "VersionChanges | None" = None
     agreements: list["LiveAgreement"] = field(default_factory=list)
     agreed: list[Agreement] = field(default_factory=list)
     open_agreements: list["OpenAgreement"] = field(default_factory=list)
@@ -360,6 +363,8 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
     if audience in {"facilitator", "projector"} and live.table_round:
         state.tables = tables(live)
     state.consenting = consenting_agreement(live)
+    if state.consenting is not None:
+        state.consent_changes = version_changes(state.consenting)
     if audience == "facilitator":
         state.agreements = live_agreements(live)
         agreed_owners = [
@@ -696,6 +701,8 @@ class ParticipantMe:
     consents: list[Consent] = field(default_factory=list)
     # The owner rows of agreements this person answers for, with their private links.
     owned: list[Owner] = field(default_factory=list)
+    # Who else sits at this person's table (a café round), by name and area.
+    table_mates: list[Participant] = field(default_factory=list)
 
     @property
     def consents_attr(self) -> str:
@@ -725,9 +732,22 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
             "contribution_id", "theme_id"
         )
     )
+    mates: list[Participant] = []
+    if participant.table_number:
+        mates = list(
+            Participant.objects.filter(
+                live_id=participant.live_id,
+                table_number=participant.table_number,
+                removed_at__isnull=True,
+            )
+            .exclude(pk=participant.pk)
+            .select_related("area")
+            .order_by("name")
+        )
     return ParticipantMe(
         participant=participant,
         my_dots=my_dots,
+        table_mates=mates,
         consents=list(Consent.objects.filter(participant=participant).order_by("id")),
         owned=list(
             Owner.objects.filter(
@@ -790,6 +810,62 @@ def _session_agreements(live: LiveSession) -> list[Agreement]:
         .prefetch_related("owners__area", "areas")
         .order_by("id")
     )
+
+
+@dataclass
+class VersionChanges:
+    """What changed since the version the room answered before: the wording word by word
+    (("same" | "del" | "ins", words)), and the other fields that changed, as (label, before,
+    after)."""
+
+    previous: int
+    words: list[tuple[str, str]]
+    fields: list[tuple[str, str, str]]
+
+
+def version_changes(agreement: Agreement) -> VersionChanges | None:
+    if agreement.version < 2:
+        return None
+    versions = {
+        v.number: v
+        for v in AgreementVersion.objects.filter(
+            agreement=agreement, number__in=[agreement.version - 1, agreement.version]
+        )
+    }
+    before, after = versions.get(agreement.version - 1), versions.get(agreement.version)
+    if before is None or after is None:
+        return None
+    old_words, new_words = before.text.split(), after.text.split()
+    words: list[tuple[str, str]] = []
+
+    def key(word: str) -> str:  # «Compras» and «Compras,» are the same word
+        return word.strip(".,;:!¡?¿()«»\"'").casefold()
+
+    matcher = difflib.SequenceMatcher(
+        a=[key(w) for w in old_words], b=[key(w) for w in new_words], autojunk=False
+    )
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            words.append(("same", " ".join(new_words[b1:b2])))
+            continue
+        if a2 > a1:
+            words.append(("del", " ".join(old_words[a1:a2])))
+        if b2 > b1:
+            words.append(("ins", " ".join(new_words[b1:b2])))
+    fields = []
+    if before.due_date != after.due_date:
+        fields.append(
+            (
+                str(_("Fecha de entrega")),
+                before.due_date.strftime("%d/%m/%Y"),
+                after.due_date.strftime("%d/%m/%Y"),
+            )
+        )
+    if before.problem != after.problem:
+        fields.append((str(_("Problema que resuelve")), before.problem, after.problem))
+    if before.indicator != after.indicator:
+        fields.append((str(_("Cómo sabremos que funcionó")), before.indicator, after.indicator))
+    return VersionChanges(agreement.version - 1, words, fields)
 
 
 def consenting_agreement(live: LiveSession) -> Agreement | None:

@@ -139,6 +139,13 @@ def test_three_phones_consent_reword_record_and_close(
     expect(card.locator(".earlier")).to_contain_text("v1")
     for page in (ana, beto, caro):
         expect(page.locator("#agreement-now")).to_contain_text("versión 2")
+        # What changed since version 1, word by word.
+        changes = page.locator("#agreement-changes")
+        expect(changes).to_contain_text("Qué cambió desde la versión 1")
+        expect(changes.locator("ins").filter(has_text="Logística")).to_have_count(1)
+        if page is beto:
+            changes.scroll_into_view_if_needed()
+            screens.shot(beto, "04-phone-consent-v2-changes", full_page=False)
         expect(page.locator("#consent-form")).to_be_visible()
         expect(page.locator("#consent-reason")).to_have_value("")
         _answer(page, "De acuerdo")

@@ -311,6 +311,11 @@ def test_live_session_on_laptop_projector_and_three_phones(
         me = Participant.objects.get(live=live, name={ana: "Ana", beto: XSS, caro: "Caro"}[page])
         assert me.table_number in {1, 2}
         expect(page.locator("#me .my-table")).to_contain_text(f"Tu mesa: {me.table_number}")
+        # ... and who else sits there.
+        for mate in Participant.objects.filter(live=live, table_number=me.table_number).exclude(
+            pk=me.pk
+        ):
+            expect(page.locator("#me .table-mates")).to_contain_text(mate.name)
     for number in (1, 2):
         seated = Participant.objects.filter(live=live, table_number=number)
         assert sorted(p.area.slug for p in seated) == ["compras", "logistica", "ventas"]
