@@ -16,6 +16,7 @@ from facilitation.models import (
     EmotionCheck,
     GroundRule,
     LiveSession,
+    ModerationLog,
     Theme,
 )
 from facilitation.selectors import DiagnosisMap, diagnosis_map
@@ -200,6 +201,7 @@ class BlockWall:
     themes: list[WallTheme]
     loose: list[WallCard]
     hidden: int
+    unshown: int = 0  # waited in the facilitator's queue and never reached the room
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,9 @@ class Report:
     top: list[TopContribution]
     agreements: list[AgreementResult]
     walls: list[BlockWall] = field(default_factory=list)
+    # The facilitator's moderation, counted (never the hidden texts).
+    hides: int = 0
+    unhides: int = 0
     # The room's answers to the principles as counts (never by area: a small area would
     # name its people; the reservations' notes stay in the room) and the kept ground rules.
     committed: int = 0
@@ -304,6 +309,13 @@ def workshop_report(*, workshop: Workshop) -> Report:
     report.emotions = _emotions(live, areas)
     report.blocks = _contributions_per_block(live, workshop, areas)
     report.walls = _walls(live, workshop)
+    moderation = dict(
+        ModerationLog.objects.filter(live=live, action__in=["hide", "unhide"])
+        .values("action")
+        .annotate(n=Count("id"))
+        .values_list("action", "n")
+    )
+    report.hides, report.unhides = moderation.get("hide", 0), moderation.get("unhide", 0)
     report.top = _top(report.walls)
     report.agreements = _agreement_results(workshop, areas)
     return report
@@ -385,7 +397,8 @@ def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
         cards = cards_by_block.get(block.pk, [])
         if not cards:
             continue
-        visible = [c for c in cards if not c.hidden]
+        visible = [c for c in cards if not c.hidden and c.revealed_at is not None]
+        unshown = sum(1 for c in cards if not c.hidden and c.revealed_at is None)
         themes = []
         for theme in themes_by_block.get(block.pk, []):
             inside = [shown(c) for c in visible if c.theme_id == theme.pk]
@@ -400,7 +413,8 @@ def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
                 block=block,
                 themes=sorted(themes, key=lambda theme: -theme.votes),
                 loose=sorted(loose, key=lambda card: -card.votes),
-                hidden=len(cards) - len(visible),
+                hidden=sum(1 for c in cards if c.hidden),
+                unshown=unshown,
             )
         )
     return walls

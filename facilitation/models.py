@@ -258,6 +258,9 @@ class Contribution(models.Model):
     key_digest = models.CharField(max_length=64)
     hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=200, blank=True)
+    # When the room could first see it: at once, or when the facilitator showed it (a block
+    # that reveals first); None: in the facilitator's queue.
+    revealed_at = models.DateTimeField(null=True, blank=True)
     # Kept while hidden: undoing the hide puts the card back in its theme.
     theme = models.ForeignKey(
         Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"

@@ -181,6 +181,10 @@ class LiveState:
     wall: list[Contribution]
     # The wall as screens show it: themes (cards folded inside), then loose cards.
     entries: list[WallEntry]
+    # Cards waiting for the facilitator to show them (the facilitator's screen only), and
+    # how many (every screen).
+    queue: list[Contribution]
+    queued_count: int
     suggestions: list[ThemeSuggestion]
     hidden_count: int
     presence: list[AreaPresence]
@@ -294,6 +298,10 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         wall_qs = wall_qs.annotate(votes=Count("dots"))
     wall = list(wall_qs.order_by("id"))
     hidden_count = 0
+    # Cards waiting in the facilitator's queue (a block that reveals first): the room sees
+    # only how many; the facilitator sees them apart from the wall.
+    queue = [c for c in wall if c.revealed_at is None and not c.hidden]
+    wall = [c for c in wall if c.revealed_at is not None or c.hidden]
     if audience != "facilitator":
         shown = [c for c in wall if not c.hidden]
         hidden_count = len(wall) - len(shown)
@@ -322,6 +330,8 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
         running=live.timer_running_since is not None,
         server_now_ms=int(now.timestamp() * 1000),
         wall=wall,
+        queue=queue if audience == "facilitator" else [],
+        queued_count=len(queue),
         entries=entries,
         suggestions=suggestions,
         hidden_count=hidden_count,

@@ -353,6 +353,30 @@ def contribution_hide(
 
 
 @transaction.atomic
+def contributions_reveal(
+    *, live: LiveSession, block: Block, contribution: Contribution | None = None
+) -> int:
+    """Show the room a card from the facilitator's queue, or every card waiting there.
+    Returns how many were shown."""
+    live = _locked(live)
+    if block.workshop_id != live.workshop_id:
+        raise LiveError(_("Ese bloque no es de esta sesión."))
+    waiting = Contribution.objects.filter(
+        live=live, block=block, hidden=False, revealed_at__isnull=True
+    )
+    if contribution is not None:
+        if contribution.live_id != live.pk:
+            raise LiveError(_("Ese aporte no es de esta sesión."))
+        waiting = waiting.filter(pk=contribution.pk)
+    shown = waiting.update(revealed_at=timezone.now())
+    if contribution is not None and not shown:
+        raise LiveError(_("Ese aporte ya está a la vista o está oculto."))
+    if shown:
+        _changed(live)
+    return shown
+
+
+@transaction.atomic
 def contribution_unhide(
     *, live: LiveSession, contribution: Contribution, actor: AbstractBaseUser
 ) -> Contribution:
@@ -739,6 +763,8 @@ def contribution_submit(
                 anonymous=anonymous,
                 participant=None if anonymous else participant,
                 area=None if anonymous else participant.area,
+                # A block that reveals first: to the facilitator's queue.
+                revealed_at=None if block.reveal_first else timezone.now(),
             )
     except IntegrityError:
         # The same key arrived twice at once: the other request stored it.
@@ -800,7 +826,7 @@ def _dot_place(
         target["theme"] = theme
     else:
         contribution = Contribution.objects.filter(
-            pk=contribution_id, live=live, block=block, hidden=False
+            pk=contribution_id, live=live, block=block, hidden=False, revealed_at__isnull=False
         ).first()
         if contribution is None:
             raise LiveError(_("Ese aporte no está en la votación."))

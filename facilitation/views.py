@@ -175,6 +175,16 @@ def _action(request: HttpRequest, live: LiveSession, action: str) -> None:
         services.contribution_hide(
             live=live, contribution=contribution, reason=hide_reason(post), actor=request.user
         )
+    elif action in {"show-card", "show-all"}:
+        block = live.current_block
+        if block is None:
+            raise services.LiveError(_("No hay un bloque en curso."))
+        card = (
+            access_in_live(Contribution, live, live_int("contribution"))
+            if action == "show-card"
+            else None
+        )
+        services.contributions_reveal(live=live, block=block, contribution=card)
     elif action == "unhide":
         contribution = access_in_live(Contribution, live, live_int("contribution"))
         services.contribution_unhide(live=live, contribution=contribution, actor=request.user)

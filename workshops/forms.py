@@ -427,6 +427,14 @@ class BlockForm(forms.Form):
     )
     allows_contributions = forms.BooleanField(label=_("Los participantes aportan"), required=False)
     anonymous = forms.BooleanField(label=_("Aportes anónimos"), required=False)
+    reveal_first = forms.BooleanField(
+        label=_("Revisar cada aporte antes de mostrarlo"),
+        required=False,
+        help_text=_(
+            "Los aportes llegan primero a tu lista en la sala de control; los celulares y el "
+            "proyector los ven cuando tú los muestras."
+        ),
+    )
     dots = forms.IntegerField(
         label=_("Puntos de votación por persona"),
         min_value=0,

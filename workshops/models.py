@@ -361,6 +361,9 @@ class Block(models.Model):
     facilitator_notes = models.TextField(_("notas privadas del facilitador"), blank=True)
     allows_contributions = models.BooleanField(_("los participantes aportan"), default=False)
     anonymous = models.BooleanField(_("aportes anónimos"), default=False)
+    # Cards go first to the facilitator's queue and the room sees them when the facilitator
+    # shows them (default on for anonymous blocks).
+    reveal_first = models.BooleanField(_("revisar cada aporte antes de mostrarlo"), default=False)
     dots = models.PositiveSmallIntegerField(
         _("puntos de votación por persona"), default=0, help_text=_("0: este bloque no vota.")
     )

@@ -379,6 +379,7 @@ def _block_defaults(kind: ActivityKind) -> dict[str, Any]:
         "grouping": kind.default_grouping,
         "allows_contributions": kind.allows_contributions,
         "anonymous": kind.always_anonymous,
+        "reveal_first": kind.always_anonymous,
         "dots": kind.default_dots,
         "steps": [step.as_dict() for step in guide.steps] if guide else [],
         "facilitator_notes": guide.script if guide else "",
@@ -483,6 +484,7 @@ def block_update(
     facilitator_notes: str = "",
     allows_contributions: bool = False,
     anonymous: bool = False,
+    reveal_first: bool = False,
     dots: int = 0,
     steps: list[dict[str, Any]] | None = None,
 ) -> Block:
@@ -511,6 +513,7 @@ def block_update(
     block.allows_contributions = allows_contributions
     # "What has not been said" is always anonymous, whatever the form sent.
     block.anonymous = anonymous or block.kind.always_anonymous
+    block.reveal_first = reveal_first
     block.dots = dots
     block.save(
         update_fields=[
@@ -521,6 +524,7 @@ def block_update(
             "facilitator_notes",
             "allows_contributions",
             "anonymous",
+            "reveal_first",
             "dots",
             "steps",
         ]

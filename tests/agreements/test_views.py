@@ -405,6 +405,7 @@ def _play_session(live, people, areas, facilitator):
         text="Tenemos miedo de dar malas noticias",
         block_id=live.current_block_id,
     )
+    live_services.contributions_reveal(live=live, block=live.current_block)
     agreement = services.agreement_draft(
         live=live,
         text="Compartir el pipeline de Ventas cada lunes",

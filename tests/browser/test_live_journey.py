@@ -335,6 +335,15 @@ def test_live_session_on_laptop_projector_and_three_phones(
     caro.get_by_label("Tu aporte").fill(secret)
     caro.get_by_role("button", name="Enviar", exact=True).click()
     expect(caro.locator("#mine li").filter(has_text=secret)).to_contain_text("Enviado")
+    # The anonymous block reveals first: the card waits in the facilitator's queue, the
+    # room only knows one is waiting; the facilitator shows it.
+    queued = room.locator("#room-queue .wall-item").filter(has_text=secret)
+    expect(queued).to_contain_text("Anónimo")
+    expect(screen.locator(".screen-queued")).to_contain_text("1 aporte más por mostrar")
+    expect(ana.locator(".queued-note")).to_contain_text("1 aporte llegó")
+    expect(screen.locator(".screen-card").filter(has_text=secret)).to_have_count(0)
+    screens.shot(room, "09-room-queue")
+    queued.get_by_role("button", name="Mostrar").click()
     card = screen.locator(".screen-card").filter(has_text=secret)
     expect(card).to_have_count(1)
     expect(card).to_contain_text("Anónimo")

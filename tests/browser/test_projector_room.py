@@ -61,6 +61,7 @@ def _wall(live: LiveSession, block) -> list[Contribution]:
             anonymous=True,
             text=rng.choice(SAYINGS).format(s=rng.choice(SUBJECTS)) + f" ({n + 1})",
             key_digest=f"seed-{n}",
+            revealed_at=datetime.datetime.now(datetime.UTC),
         )
         for n in range(CARDS)
     ]

@@ -94,6 +94,7 @@ def test_the_facilitator_groups_the_wall_into_themes_and_the_room_votes_on_them(
     room.get_by_role("link", name=re.compile("Agrupar en temas")).click()
     expect(room.get_by_role("heading", name="Agrupar los aportes en temas")).to_be_visible()
     expect(room.locator(".board-grid > .board-card")).to_have_count(len(CARDS))
+    expect(room.locator(".board-grid .badge-queue")).to_have_count(len(CARDS))
     screens.shot(room, "01-board-before", full_page=False)
 
     # --- Puente suggests; nothing is grouped until the facilitator says so -----------------
@@ -173,12 +174,18 @@ def test_the_facilitator_groups_the_wall_into_themes_and_the_room_votes_on_them(
     screen_errors = watch_errors(screen)
     screen.set_viewport_size(PROJECTOR)
     screen.goto(f"/en-vivo/{live.pk}/proyector/")
-    expect(screen.locator(".screen-theme")).to_have_count(3)
-    expect(screen.locator(".screen-theme").first).to_contain_text("3 aportes")
-    screens.shot(screen, "05-projector-themes", full_page=False)
+    expect(screen.locator(".screen-queued")).to_contain_text("12 aportes más por mostrar")
 
     room.goto(f"/en-vivo/{live.pk}/")
+    # The anonymous block reveals first: the room sees the cards once the facilitator
+    # shows them (the board marked them «Por mostrar»).
+    expect(screen.locator(".screen-theme")).to_have_count(0)
+    room.locator("#room-queue").get_by_role("button", name=re.compile("Mostrar los")).click()
+    expect(room.locator("#room-queue .wall-item")).to_have_count(0)
+    expect(screen.locator(".screen-theme")).to_have_count(3)
     expect(room.locator("#room-wall .wall-theme")).to_have_count(3)
+    expect(screen.locator(".screen-theme").first).to_contain_text("3 aportes")
+    screens.shot(screen, "05-projector-themes", full_page=False)
     room.locator("#room").get_by_role("button", name=re.compile("Iniciar votación")).click()
     for phone in (one, narrow):
         expect(phone.locator("#wall .wall-theme")).to_have_count(3)

@@ -104,6 +104,14 @@ async def test_an_anonymous_contribution_cannot_be_traced_to_its_author(
     await comms["author"].send_json_to(
         {"type": "contribute", "key": KEYS[1], "text": ANONYMOUS_TEXT, "block": unsaid_block}
     )
+    # The unsaid block reveals first: the facilitator's queue holds it until shown.
+    await receive_until(comms["facilitator"], frames["facilitator"], ANONYMOUS_TEXT)
+
+    def show_it() -> None:
+        block = live.workshop.blocks.get(pk=unsaid_block)
+        services.contributions_reveal(live=live, block=block)
+
+    await database_sync_to_async(show_it)()
     for name, comm in comms.items():
         await receive_until(comm, frames[name], ANONYMOUS_TEXT)
     # The room votes and the results are revealed: one more rendering of the wall.

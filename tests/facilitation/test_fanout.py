@@ -428,6 +428,7 @@ async def test_a_vote_is_acknowledged_without_waiting_for_its_voters_frame(
         item, _ = services.contribution_submit(
             participant=people["compras"], key="w", text="Idea", block_id=block.pk
         )
+        services.contributions_reveal(live=live, block=block)
         services.voting_set_open(live=live, open=True)
         return item
 

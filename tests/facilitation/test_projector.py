@@ -46,6 +46,7 @@ def test_the_vote_shows_its_progress_as_counts(live, people):
     card, _ = services.contribution_submit(
         participant=people["ventas"], key="c", text="Idea", block_id=block.pk
     )
+    services.contributions_reveal(live=live, block=block)
     services.voting_set_open(live=live, open=True)
     services.dot_place(participant=people["compras"], key="d1", contribution_id=card.pk)
     services.dot_place(participant=people["compras"], key="d2", contribution_id=card.pk)

@@ -416,6 +416,8 @@ def wall(live, people):
         )[0]
         for n, person in enumerate(people.values())
     ]
+    # The unsaid block reveals first: the facilitator shows the cards before the vote.
+    services.contributions_reveal(live=live, block=block)
     return block, items
 
 

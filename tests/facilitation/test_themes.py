@@ -47,6 +47,7 @@ def cards(live, people):
         for n, text in enumerate(TEXTS)
     ]
     services.contributions_set_open(live=live, open=False)
+    services.contributions_reveal(live=live, block=block)
     return block, made
 
 

@@ -411,6 +411,7 @@ def block_form(b: Block, **overrides) -> dict:
         "steps": "\n".join(f"{step['minutes']} · {step['title']}" for step in b.steps),
         **({"allows_contributions": "on"} if b.allows_contributions else {}),
         **({"anonymous": "on"} if b.anonymous else {}),
+        **({"reveal_first": "on"} if b.reveal_first else {}),
     }
     data.update(overrides)
     return {f"b{b.pk}-{key}": value for key, value in data.items() if value is not None}
@@ -441,6 +442,30 @@ def test_edit_a_block(workshop, facilitator_client):
     assert "«Café con proveedores» es para mesas mixtas, pero su agrupación es otra." in body
     assert sum(step["minutes"] for step in cafe.steps) == 30  # untouched steps follow
     assert "2 puntos" in body
+
+
+def test_a_block_reveals_first_or_not_as_the_facilitator_chooses(workshop, facilitator_client):
+    unsaid = block(workshop, "unsaid")
+    assert unsaid.reveal_first  # the default of an anonymous block
+    page = facilitator_client.get(f"/sesiones/{workshop.pk}/").content.decode()
+    assert "Revisar cada aporte antes de mostrarlo" in page
+    post(
+        facilitator_client,
+        "block_edit",
+        [workshop.pk, unsaid.pk],
+        block_form(unsaid, reveal_first=None),
+    )
+    unsaid.refresh_from_db()
+    assert not unsaid.reveal_first
+    cafe = block(workshop, "cafe_round")
+    post(
+        facilitator_client,
+        "block_edit",
+        [workshop.pk, cafe.pk],
+        block_form(cafe, reveal_first="on"),
+    )
+    cafe.refresh_from_db()
+    assert cafe.reveal_first
 
 
 def test_the_unsaid_block_stays_anonymous(workshop, facilitator_client):
