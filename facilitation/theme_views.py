@@ -6,6 +6,7 @@ fragment is re-read after each action and every few seconds while nothing is bei
 (board.js), so two control rooms grouping at once converge.
 """
 
+import time
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -78,6 +79,8 @@ def _board_context(live: LiveSession, block: Block, error: str = "") -> dict:
         "voting_open": live.voting_open and live.current_block_id == block.pk,
         "hide_reasons": HIDE_REASONS,
         "error": error,
+        # Changes with every rendering: a test can tell that the board was re-read.
+        "rendered_at": time.monotonic_ns(),
     }
 
 

@@ -220,7 +220,31 @@
     }
   });
 
+  // A refresh never swaps the board under a hand that is moving (a click could land on
+  // an element being replaced), nor while a request of the board's is on its way.
+  var lastActivity = 0;
+  var lastChangeAt = 0;
+  var refreshAskedAt = 0;
+  ["pointerdown", "keydown", "wheel", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, function () { lastActivity = Date.now(); }, true);
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var config = event.detail.requestConfig || {};
+    if (config.verb && config.verb !== "get") lastChangeAt = Date.now();
+  });
+  // A refresh that left before a change and comes back after it would show the old board.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig || {};
+    if (config.verb === "get" && board() && refreshAskedAt && refreshAskedAt < lastChangeAt) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   function editing() {
+    if (Date.now() - lastActivity < 4000) return true;
+    if (document.querySelector("#board .htmx-request, #group-form.htmx-request, #board.htmx-request")) {
+      return true;
+    }
     var active = document.activeElement;
     if (active && active.closest && active.closest("#board form, #group-form, dialog")) {
       if (active.matches("input[type=text], select, textarea")) return true;
@@ -232,6 +256,7 @@
   window.setInterval(function () {
     var el = board();
     if (!el || document.visibilityState !== "visible" || editing()) return;
+    refreshAskedAt = Date.now();
     htmx.ajax("GET", el.dataset.refresh, { target: "#board", swap: "outerHTML" });
   }, REFRESH_MS);
 

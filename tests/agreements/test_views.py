@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -75,8 +76,11 @@ def test_bad_owner_link_gets_one_clear_message_and_reveals_nothing(agreement, ma
         assert response.status_code == 404
         body = response.content.decode()
         assert "Este enlace no funciona" in body
+        # Random tokens (the CSP nonce, the CSRF token, the link itself) may spell a name by
+        # chance: the page's words are checked without them.
+        words = re.sub(r"[A-Za-z0-9_\-]{20,}", "", body)
         for secret in (agreement.text, "Diego", "Ana", agreement.workshop.title, "Ventas"):
-            assert secret not in body
+            assert secret not in words
     agreement.refresh_from_db()
     assert agreement.status == "pendiente"
 

@@ -74,6 +74,16 @@ def _drag(page: Page, source: str, target: str) -> None:
     page.mouse.up()
 
 
+def _wait_for_a_refresh(page: Page) -> None:
+    """The board re-reads itself every few seconds while nobody touches it: wait for one."""
+    before = page.locator("#board").get_attribute("data-rendered")
+    page.wait_for_function(
+        "(before) => document.querySelector('#board').dataset.rendered !== before",
+        arg=before,
+        timeout=25_000,
+    )
+
+
 def _no_sideways_scroll(page: Page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"the page scrolls sideways ({scroll}px on {width}px)"
@@ -129,7 +139,7 @@ def test_the_facilitator_groups_the_wall_into_themes_and_the_room_votes_on_them(
     room.locator(f"#check-{text_pk[CARDS[10]]}").check()
     room.locator(f"#check-{text_pk[CARDS[11]]}").check()
     expect(room.locator("[data-selected-label]")).to_have_text("2 seleccionados")
-    room.wait_for_timeout(9000)  # one automatic refresh of the board
+    _wait_for_a_refresh(room)
     expect(room.locator(f"#check-{text_pk[CARDS[10]]}")).to_be_checked()
     tools.get_by_label("Nombre del tema").fill("Sentirnos parte")
     tools.get_by_role("button", name="Crear tema con los seleccionados").click()
@@ -143,7 +153,7 @@ def test_the_facilitator_groups_the_wall_into_themes_and_the_room_votes_on_them(
     # The theme's cards are folded; opened, the fold stays open across the board's refreshes.
     room.locator(f"#theme-{dates_theme.pk} summary").click()
     expect(room.locator(f"#theme-{dates_theme.pk} .board-card").last).to_be_visible()
-    room.wait_for_timeout(9000)
+    _wait_for_a_refresh(room)
     expect(room.locator(f"#theme-{dates_theme.pk} .board-card").last).to_be_visible()
 
     # --- hide a card with a typed reason, then show it again ------------------------------
