@@ -263,8 +263,8 @@ def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpRespons
         messages.success(
             request,
             _(
-                "Nuevo enlace para %(name)s (sin correo: entrégaselo tú): %(url)s. "
-                "El anterior ya no funciona."
+                "El enlace anterior de %(name)s ya no funciona. Como no tiene correo, "
+                "entrégale tú el nuevo: %(url)s"
             )
             % {"name": owner.name, "url": base_url + services.owner_link_url(owner)},
         )
@@ -342,7 +342,7 @@ def _report_tables(report: selectors.Report, organisation: Organisation) -> list
         _report_agreements(report, organisation),
         Table(
             _("Asistencia"),
-            [_("Área"), _("Esperadas"), _("Conectadas")],
+            [_("Área"), _("Personas esperadas"), _("Personas conectadas")],
             [[row.area.name, row.expected, row.joined] for row in report.attendance],
         ),
         Table(

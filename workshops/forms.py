@@ -431,8 +431,8 @@ class BlockForm(forms.Form):
         label=_("Revisar cada aporte antes de mostrarlo"),
         required=False,
         help_text=_(
-            "Los aportes llegan primero a tu lista en la sala de control; los celulares y el "
-            "proyector los ven cuando tú los muestras."
+            "Los aportes llegan primero a la lista «Por mostrar» de la sala de control; "
+            "aparecen en los celulares y en el proyector solo cuando tú los muestras."
         ),
     )
     dots = forms.IntegerField(

@@ -616,7 +616,10 @@ def test_the_acta_workbook_has_a_sheet_per_table_and_the_whole_wall(
         "Todos los aportes",
     ]
     attendance = list(book["Asistencia"].iter_rows(values_only=True))
-    assert attendance[0] == ("Área", "Esperadas", "Conectadas") and len(attendance) == 4
+    assert (
+        attendance[0] == ("Área", "Personas esperadas", "Personas conectadas")
+        and len(attendance) == 4
+    )
     wall = list(book["Todos los aportes"].iter_rows(values_only=True))
     texts = {row[3]: row for row in wall[1:]}
     assert texts["Tenemos miedo de dar malas noticias"][5] == "Anónimo"

@@ -166,10 +166,10 @@ def test_three_phones_consent_reword_record_and_close(
     for owner in (ana, caro):
         link = owner.locator(".my-agreements [data-owner-link]")
         expect(link).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/acuerdo/"))
-        expect(owner.locator(".my-agreements")).to_contain_text("Guárdalo ahora")
+        expect(owner.locator(".my-agreements")).to_contain_text("Guarda tu enlace ahora")
     ana_owner = Owner.objects.get(participant__name="Ana")
     diego = Owner.objects.get(name="Diego Ruiz")
-    expect(room.locator(f"#delivery-{ana_owner.pk}")).to_contain_text("lo vio en su celular")
+    expect(room.locator(f"#delivery-{ana_owner.pk}")).to_contain_text("enlace visto en su celular")
     expect(room.locator(f"#delivery-{diego.pk}")).to_contain_text("sin enlace")
     room.get_by_role("link", name="Imprimir 1 tarjeta de enlace").click()
     expect(room.locator(".owner-card")).to_have_count(1)

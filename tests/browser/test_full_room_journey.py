@@ -196,7 +196,7 @@ def test_sixty_people_150_cards_themes_vote_agreement_and_links(
         assert Contribution.objects.filter(live=live).count() == CARDS
         assert not Contribution.objects.filter(live=live, revealed_at__isnull=False).exists()
         expect(room.locator("#room-queue .wall-item")).to_have_count(CARDS)
-        expect(screen.locator(".screen-queued")).to_contain_text(f"{CARDS} aportes más")
+        expect(screen.locator(".screen-queued")).to_contain_text(f"{CARDS} aportes por mostrar")
         expect(gabi.locator(".queued-note")).to_contain_text(f"{CARDS} aportes llegaron")
 
         # --- themes: Puente suggests, the facilitator accepts, edits, rejects ------------
@@ -327,7 +327,9 @@ def test_sixty_people_150_cards_themes_vote_agreement_and_links(
         expect(link).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/acuerdo/"))
         gabi_owner = Owner.objects.get(participant__name="Gabi")
         diego = Owner.objects.get(name="Diego Ruiz")
-        expect(room.locator(f"#delivery-{gabi_owner.pk}")).to_contain_text("lo vio en su celular")
+        expect(room.locator(f"#delivery-{gabi_owner.pk}")).to_contain_text(
+            "enlace visto en su celular"
+        )
         expect(room.locator(f"#delivery-{diego.pk}")).to_contain_text("sin enlace")
         room.get_by_role("link", name="Imprimir 1 tarjeta de enlace").click()
         expect(room.locator(".owner-card")).to_contain_text("Diego Ruiz")

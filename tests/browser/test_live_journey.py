@@ -339,7 +339,7 @@ def test_live_session_on_laptop_projector_and_three_phones(
     # room only knows one is waiting; the facilitator shows it.
     queued = room.locator("#room-queue .wall-item").filter(has_text=secret)
     expect(queued).to_contain_text("Anónimo")
-    expect(screen.locator(".screen-queued")).to_contain_text("1 aporte más por mostrar")
+    expect(screen.locator(".screen-queued")).to_contain_text("1 aporte por mostrar")
     expect(ana.locator(".queued-note")).to_contain_text("1 aporte llegó")
     expect(screen.locator(".screen-card").filter(has_text=secret)).to_have_count(0)
     screens.shot(room, "09-room-queue")

@@ -184,7 +184,7 @@ def test_the_facilitator_groups_the_wall_into_themes_and_the_room_votes_on_them(
     screen_errors = watch_errors(screen)
     screen.set_viewport_size(PROJECTOR)
     screen.goto(f"/en-vivo/{live.pk}/proyector/")
-    expect(screen.locator(".screen-queued")).to_contain_text("12 aportes más por mostrar")
+    expect(screen.locator(".screen-queued")).to_contain_text("12 aportes por mostrar")
 
     room.goto(f"/en-vivo/{live.pk}/")
     # The anonymous block reveals first: the room sees the cards once the facilitator

@@ -127,7 +127,7 @@ def test_the_control_room_says_how_each_link_went_and_flags_the_missing_ones(
     diego, eva, beto = owner("Diego Ruiz"), owner("Eva Gil"), owner("Beto")
     assert "correo enviado" in room.split(f'id="delivery-{diego.pk}"')[1].split("</li>")[0]
     assert "sin enlace" in room.split(f'id="delivery-{eva.pk}"')[1].split("</li>")[0]
-    assert "aún no lo ve" in room.split(f'id="delivery-{beto.pk}"')[1].split("</li>")[0]
+    assert "aún no ve el enlace" in room.split(f'id="delivery-{beto.pk}"')[1].split("</li>")[0]
     assert "Imprimir 2 tarjetas de enlace" in room
 
     url = reverse("owner_cards", args=[live.pk])
