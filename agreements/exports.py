@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -51,20 +52,29 @@ def csv_response(filename: str, table: Table) -> HttpResponse:
     return response
 
 
+def _xlsx_value(value: object) -> object:
+    """A cell's value: dates and numbers as they are; text without the control characters a
+    workbook cannot hold (a pasted title may carry one)."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 def workbook(tables: Iterable[Table]) -> bytes:
     book = Workbook()
     book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(title=table.title[:SHEET_TITLE_CHARS])
-        sheet.append(table.header)
+        sheet.append([_xlsx_value(title) for title in table.header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         widths = [len(str(title)) for title in table.header]
         for row in table.rows:
-            sheet.append([None if value is None else value for value in row])
+            sheet.append([_xlsx_value(value) for value in row])
             for index, value in enumerate(row):
                 widths[index] = max(widths[index], len(_csv_cell(value)))
-        for row in sheet.iter_rows(min_row=2):
+        # Every cell, the header's too (an area's name is typed by people).
+        for row in sheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, datetime.date):
                     cell.number_format = "DD/MM/YYYY"

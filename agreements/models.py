@@ -98,6 +98,9 @@ class AgreementVersion(models.Model):
     problem = models.TextField(blank=True)
     indicator = models.CharField(max_length=300, blank=True)
     due_date = models.DateField()
+    # Whether the room was asked about this wording (phones show what changed since the
+    # last version they were asked about, never since a draft nobody saw).
+    put_to_room = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import mailers, send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -172,8 +172,7 @@ def agreement_reword(
     agreement.due_date = due_date
     agreement.principle = principle
     agreement.version += 1
-    if agreement.outcome == Agreement.Outcome.CONSENT:
-        agreement.outcome = Agreement.Outcome.CONSENT  # stays open for the new wording
+    in_consultation = agreement.outcome == Agreement.Outcome.CONSENT
     agreement.save(
         update_fields=[
             "text",
@@ -188,8 +187,16 @@ def agreement_reword(
     agreement.areas.set(areas)
     _set_owners(agreement, owners)
     _snapshot(agreement)
+    if in_consultation:  # the new wording is asked at once
+        _put_to_room(agreement)
     notify_live(live)
     return agreement
+
+
+def _put_to_room(agreement: Agreement) -> None:
+    AgreementVersion.objects.filter(agreement=agreement, number=agreement.version).update(
+        put_to_room=True
+    )
 
 
 @transaction.atomic
@@ -199,6 +206,7 @@ def agreement_ask_consent(*, agreement: Agreement) -> Agreement:
         raise AgreementError(_("Este acuerdo ya pasó por la consulta."))
     agreement.outcome = Agreement.Outcome.CONSENT
     agreement.save(update_fields=["outcome"])
+    _put_to_room(agreement)
     notify_live(agreement.live)
     return agreement
 
@@ -322,13 +330,31 @@ def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
         from_email=None,
         recipient_list=[owner.email],
     )
-    Owner.objects.filter(pk=owner.pk, token=owner.token).update(emailed_at=timezone.now())
+    if _mail_delivers():
+        Owner.objects.filter(pk=owner.pk, token=owner.token).update(emailed_at=timezone.now())
+
+
+def _mail_delivers() -> bool:
+    """Whether an email sent is an email delivered: the console and dummy backends (the
+    laptop's default) deliver nothing, and the control room then offers a printed card."""
+    module = type(mailers["default"]).__module__
+    return not module.endswith((".console", ".dummy"))
 
 
 @transaction.atomic
+def _owner_changed(owner: Owner) -> None:
+    """The owner's phone (their link) and the control room (how links went) show it."""
+    live = owner.agreement.live
+    if live is not None:
+        notify_live(live, phones=False)
+        if owner.participant_id:
+            notify_participants([owner.participant_id], live)
+
+
 def owner_link_revoke(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
     owner.revoked_at = timezone.now()
     owner.save(update_fields=["revoked_at"])
+    _owner_changed(owner)
     StatusUpdate.objects.create(
         agreement=owner.agreement,
         user=actor,
@@ -345,6 +371,7 @@ def owner_link_renew(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
     # The new link has reached nobody yet.
     owner.emailed_at = owner.phone_seen_at = owner.printed_at = None
     owner.save(update_fields=["token", "revoked_at", "emailed_at", "phone_seen_at", "printed_at"])
+    _owner_changed(owner)
     StatusUpdate.objects.create(
         agreement=owner.agreement,
         user=actor,
@@ -354,12 +381,20 @@ def owner_link_renew(*, owner: Owner, actor: AbstractBaseUser) -> Owner:
     return owner
 
 
-def owner_link_seen(*, participant: Participant, agreement_id: int) -> int:
+def owner_link_seen(*, participant: Participant, agreement_id: int, token: str = "") -> int:
     """A phone showed its participant their private link to an agreement they own (the
-    phone says so once). Returns how many owner rows it marked."""
+    phone says so once, naming the link: a report about a replaced link marks nothing).
+    Returns how many owner rows it marked."""
+    from facilitation.services import LiveError, active_participant
+
+    try:
+        participant, _live = active_participant(participant)
+    except LiveError:
+        return 0  # removed, or the session ended: nothing to record
     marked = Owner.objects.filter(
         participant=participant,
         agreement_id=agreement_id,
+        token=token[:64],
         agreement__outcome=Agreement.Outcome.AGREED,
         revoked_at__isnull=True,
         phone_seen_at__isnull=True,
@@ -370,11 +405,18 @@ def owner_link_seen(*, participant: Participant, agreement_id: int) -> int:
 
 
 @transaction.atomic
-def owner_links_printed(*, live: LiveSession, owner_ids: list[int]) -> int:
-    """The facilitator printed the cards of these owners (of this session's agreed
-    agreements, links not revoked)."""
+def owner_links_printed(*, live: LiveSession, printed: list[tuple[int, str]]) -> int:
+    """The facilitator printed the cards of these owners, (owner id, the link's token on the
+    card): a link renewed since the cards were shown is not marked (its card is dead)."""
+    from django.db.models import Q
+
+    if not printed:
+        return 0
+    which = Q()
+    for pk, token in printed:
+        which |= Q(pk=pk, token=token)
     marked = Owner.objects.filter(
-        pk__in=owner_ids,
+        which,
         agreement__live=live,
         agreement__outcome=Agreement.Outcome.AGREED,
         revoked_at__isnull=True,

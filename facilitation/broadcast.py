@@ -52,10 +52,15 @@ def render_audience(live: LiveSession, audience: str, fresh: bool = False) -> st
     return render_to_string(TEMPLATES[audience], {"state": state, "audience": audience})
 
 
-def render_me(participant: Participant, *, loaded: bool = False) -> str:
+def render_me(
+    participant: Participant,
+    *,
+    loaded: bool = False,
+    seated: dict[tuple[int, int], list[Participant]] | None = None,
+) -> str:
     from facilitation.selectors import participant_me
 
-    me = participant_me(participant, loaded=loaded)
+    me = participant_me(participant, loaded=loaded, seated=seated)
     return render_to_string("facilitation/_me.html", {"me": me})
 
 
@@ -188,18 +193,26 @@ def participants_changed(live_id: int, participant_ids: list[int]) -> None:
 
 def personal_messages(items: dict[int, tuple[int, str]]) -> list[tuple[str, dict]]:
     """The layer messages of participants' own frames: {participant: (session, language)}."""
-    from facilitation.selectors import ME_RELATED
+    from facilitation.selectors import ME_RELATED, seated_people
 
     by_language: dict[str, list[int]] = {}
     for pid, (_live_id, language) in items.items():
         by_language.setdefault(language, []).append(pid)
     messages = []
+    people = list(Participant.objects.select_related(*ME_RELATED).filter(pk__in=list(items)))
+    # Table mates for every phone at once (a table assignment tells every phone).
+    seated = (
+        seated_people({p.live_id for p in people if p.table_number})
+        if any(p.table_number for p in people)
+        else {}
+    )
     for language, ids in by_language.items():
+        wanted = set(ids)
         with translation.override(language):
-            for participant in Participant.objects.select_related(*ME_RELATED).filter(pk__in=ids):
-                if items[participant.pk][0] != participant.live_id:
+            for participant in people:
+                if participant.pk not in wanted or items[participant.pk][0] != participant.live_id:
                     continue
-                text = frame(html=render_me(participant, loaded=True))
+                text = frame(html=render_me(participant, loaded=True, seated=seated))
                 messages.append(
                     (participant_group(participant.pk), {"type": "live.frame", "text": text})
                 )

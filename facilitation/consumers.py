@@ -294,7 +294,9 @@ class ParticipantConsumer(LiveConsumer):
             elif kind == "link_seen":
                 # Only this participant's own owner rows can be marked.
                 await in_thread(owner_link_seen)(
-                    participant=self.participant, agreement_id=_int(data.get("agreement"))
+                    participant=self.participant,
+                    agreement_id=_int(data.get("agreement")),
+                    token=str(data.get("token") or ""),
                 )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.

@@ -8,6 +8,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -260,7 +261,7 @@ class Contribution(models.Model):
     hidden_reason = models.CharField(max_length=200, blank=True)
     # When the room could first see it: at once, or when the facilitator showed it (a block
     # that reveals first); None: in the facilitator's queue.
-    revealed_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     # Kept while hidden: undoing the hide puts the card back in its theme.
     theme = models.ForeignKey(
         Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"

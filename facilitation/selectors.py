@@ -634,14 +634,17 @@ def timeline(
     result: list[PlannedBlock] = []
     seen_current = False
     cursor = None
+    recorded = False  # a block before this one has a run (sessions live before the
+    # runs were recorded start with none: their earlier blocks are not «skipped»)
     for block in blocks:
         is_current = current is not None and block.pk == current.pk
         block_runs = runs.get(block.pk, [])
+        recorded = recorded or bool(block_runs)
         item = PlannedBlock(block, planned, is_current, False, planned_at=planned)
         if is_current:
             seen_current = True
             item.starts_at = (
-                block_runs[0].started_at
+                block_runs[-1].started_at
                 if block_runs
                 else now
                 - (
@@ -662,7 +665,7 @@ def timeline(
                     ((run.ended_at or now) - run.started_at).total_seconds() for run in block_runs
                 )
                 item.ran_minutes = round(seconds / 60)
-            elif runs:  # the session records its runs, and this block had none
+            elif recorded:  # the agenda went past it: an earlier block has a run
                 item.skipped = True
         result.append(item)
         planned = planned + datetime.timedelta(minutes=block.minutes)
@@ -730,7 +733,12 @@ class ParticipantMe:
 ME_RELATED = ("live__current_block", "area")
 
 
-def participant_me(participant: Participant, *, loaded: bool = False) -> ParticipantMe:
+def participant_me(
+    participant: Participant,
+    *,
+    loaded: bool = False,
+    seated: dict[tuple[int, int], list[Participant]] | None = None,
+) -> ParticipantMe:
     """What one phone shows of itself (#me). loaded: the participant was just read with
     ME_RELATED (a broadcast of several reads them in one query); otherwise read afresh."""
     if not loaded:
@@ -743,7 +751,14 @@ def participant_me(participant: Participant, *, loaded: bool = False) -> Partici
         )
     )
     mates: list[Participant] = []
-    if participant.table_number:
+    if participant.table_number and seated is not None:
+        # A broadcast to many phones read every seated person once (see broadcast).
+        mates = [
+            p
+            for p in seated.get((participant.live_id, participant.table_number), [])
+            if p.pk != participant.pk
+        ]
+    elif participant.table_number:
         mates = list(
             Participant.objects.filter(
                 live_id=participant.live_id,
@@ -836,13 +851,25 @@ class VersionChanges:
 def version_changes(agreement: Agreement) -> VersionChanges | None:
     if agreement.version < 2:
         return None
+    # The version the room was last asked about: a draft reworded before anyone saw it is no
+    # «before» for the phones.
+    asked = (
+        AgreementVersion.objects.filter(
+            agreement=agreement, number__lt=agreement.version, put_to_room=True
+        )
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    if asked is None:
+        return None
     versions = {
         v.number: v
         for v in AgreementVersion.objects.filter(
-            agreement=agreement, number__in=[agreement.version - 1, agreement.version]
+            agreement=agreement, number__in=[asked, agreement.version]
         )
     }
-    before, after = versions.get(agreement.version - 1), versions.get(agreement.version)
+    before, after = versions.get(asked), versions.get(agreement.version)
     if before is None or after is None:
         return None
     old_words, new_words = before.text.split(), after.text.split()
@@ -875,7 +902,7 @@ def version_changes(agreement: Agreement) -> VersionChanges | None:
         fields.append((str(_("Problema que resuelve")), before.problem, after.problem))
     if before.indicator != after.indicator:
         fields.append((str(_("Cómo sabremos que funcionó")), before.indicator, after.indicator))
-    return VersionChanges(agreement.version - 1, words, fields)
+    return VersionChanges(asked, words, fields)
 
 
 def consenting_agreement(live: LiveSession) -> Agreement | None:
@@ -975,3 +1002,17 @@ def open_agreements(workshop: Workshop) -> list[OpenAgreement]:
     ):
         latest[update.agreement_id] = update
     return [OpenAgreement(a, latest.get(a.pk)) for a in agreements]
+
+
+def seated_people(live_ids: set[int]) -> dict[tuple[int, int], list[Participant]]:
+    """Everyone seated at a table in these sessions, by (session, table), in one query."""
+    seated: dict[tuple[int, int], list[Participant]] = {}
+    for person in (
+        Participant.objects.filter(
+            live_id__in=live_ids, table_number__isnull=False, removed_at__isnull=True
+        )
+        .select_related("area")
+        .order_by("name")
+    ):
+        seated.setdefault((person.live_id, person.table_number), []).append(person)
+    return seated

@@ -821,7 +821,11 @@ def _dot_place(
     target: dict[str, Any] = {}
     if theme_id is not None:
         theme = Theme.objects.filter(pk=theme_id, live=live, block=block).first()
-        if theme is None:
+        visible = theme is not None and (
+            theme.cards.filter(hidden=False, revealed_at__isnull=False).exists()
+            or theme.dots.exists()
+        )
+        if not visible:
             raise LiveError(_("Ese tema no está en la votación."))
         target["theme"] = theme
     else:
@@ -896,6 +900,12 @@ def emotion_submit(
     _changed(live, phones=False)  # phones never show the room's emotions
     _personal([participant.pk], live)
     return check
+
+
+def active_participant(participant: Participant) -> tuple[Participant, LiveSession]:
+    """The participant and session re-read and checked (not removed, session open), for
+    other apps' phone messages."""
+    return _active(participant)
 
 
 # Public names for other apps (agreements) that change what a live session shows.

@@ -255,8 +255,11 @@ def owner_cards(request: HttpRequest, live_id: int) -> HttpResponse:
     if not every:
         owners = [owner for owner in owners if not owner.has_link]
     if request.method == "POST":
-        ids = [o.pk for o in owners if str(o.pk) in request.POST.getlist("owner")]
-        marked = agreement_services.owner_links_printed(live=live, owner_ids=ids)
+        posted = set(request.POST.getlist("owner"))
+        marked = agreement_services.owner_links_printed(
+            live=live,
+            printed=[(o.pk, o.token) for o in owners if f"{o.pk}:{o.token}" in posted],
+        )
         messages.success(
             request,
             ngettext(

@@ -3,6 +3,14 @@
 from django.db import migrations, models
 
 
+def earlier_emails_went(apps, schema_editor):
+    """Owners with an email of agreements recorded before this change were emailed then."""
+    Owner = apps.get_model("agreements", "Owner")
+    for owner in Owner.objects.filter(agreement__outcome="agreed", revoked_at__isnull=True).exclude(email=""):
+        owner.emailed_at = owner.created_at
+        owner.save(update_fields=["emailed_at"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -25,4 +33,5 @@ class Migration(migrations.Migration):
             name='printed_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.RunPython(earlier_emails_went, migrations.RunPython.noop),
     ]

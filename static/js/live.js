@@ -680,17 +680,22 @@
 
   /* An owner's private link on their phone: shown whole, copied on a tap, and the server
    * told once that this phone showed it (the control room then knows the link arrived). */
+  var linksSeen = null; // kept in memory too: storage may be full or blocked
   function syncOwnerLinks() {
-    var seen = load("links-seen");
-    document.querySelectorAll("[data-owner-link]").forEach(function (link) {
-      var url = window.location.origin + link.getAttribute("href");
-      if (link.textContent !== url) link.textContent = url;
-      if (seen.indexOf(url) === -1) {
-        seen.push(url);
-        save("links-seen", seen);
-        enqueue({ type: "link_seen", agreement: link.dataset.agreement }, null);
-      }
-    });
+    try {
+      if (linksSeen === null) linksSeen = load("links-seen");
+      document.querySelectorAll("[data-owner-link]").forEach(function (link) {
+        var path = link.getAttribute("href");
+        var url = window.location.origin + path;
+        if (link.textContent !== url) link.textContent = url;
+        if (linksSeen.indexOf(url) === -1) {
+          linksSeen.push(url);
+          save("links-seen", linksSeen);
+          var token = path.split("/").filter(Boolean).pop();
+          enqueue({ type: "link_seen", agreement: link.dataset.agreement, token: token }, null);
+        }
+      });
+    } catch (e) { /* the link stays on screen; the room just does not learn it arrived */ }
   }
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-copy-link]") : null;

@@ -232,10 +232,15 @@
     var config = event.detail.requestConfig || {};
     if (config.verb && config.verb !== "get") lastChangeAt = Date.now();
   });
-  // A refresh that left before a change and comes back after it would show the old board.
+  // A refresh that left before a change and comes back after it would show the old board:
+  // each request carries when it left.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.xhr) event.detail.xhr.puenteAskedAt = Date.now();
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig || {};
-    if (config.verb === "get" && board() && refreshAskedAt && refreshAskedAt < lastChangeAt) {
+    var asked = event.detail.xhr ? event.detail.xhr.puenteAskedAt : refreshAskedAt;
+    if (config.verb === "get" && board() && asked && asked < lastChangeAt) {
       event.detail.shouldSwap = false;
     }
   });

@@ -628,3 +628,19 @@ def test_the_acta_workbook_has_a_sheet_per_table_and_the_whole_wall(
     assert agreements[1][0] == agreement.text
     # Another organisation: 404.
     assert outsider_client.get(url).status_code == 404
+
+
+def test_xlsx_neutralises_formula_headers_and_drops_control_characters(
+    manager_client, live, people, areas, facilitator
+):
+    from workshops.models import Area, Workshop
+
+    live, _agreement = _play_session(live, people, areas, facilitator)
+    Area.objects.filter(pk=areas["ventas"].pk).update(name='=HYPERLINK("http://x","Ventas")')
+    Workshop.objects.filter(pk=live.workshop_id).update(title="Sesión\x0bcon salto")
+    book = _workbook(manager_client.get(reverse("workshop_report_xlsx", args=[live.workshop_id])))
+    header = book["Emociones"][1]
+    cell = next(c for c in header if str(c.value).startswith("=HYPERLINK"))
+    assert cell.data_type == "s"
+    rows = _workbook(manager_client.get(reverse("agreement_export_xlsx")))["Acuerdos"]
+    assert rows.cell(row=2, column=1).value == "Sesióncon salto"

@@ -93,25 +93,22 @@ def test_the_phone_shows_the_owner_their_link_and_says_when(live, areas, people,
     # Nobody else's phone gets it.
     assert beto.token not in render_me(people["compras"])
     # Only the owner's own rows are marked, once.
-    assert (
-        agreement_services.owner_link_seen(participant=people["compras"], agreement_id=agreement.pk)
-        == 0
-    )
-    assert (
-        agreement_services.owner_link_seen(participant=people["ventas"], agreement_id=agreement.pk)
-        == 1
-    )
-    assert (
-        agreement_services.owner_link_seen(participant=people["ventas"], agreement_id=agreement.pk)
-        == 0
-    )
+    seen = agreement_services.owner_link_seen
+    assert seen(participant=people["compras"], agreement_id=agreement.pk, token=beto.token) == 0
+    # A report naming another (or an old) link marks nothing.
+    assert seen(participant=people["ventas"], agreement_id=agreement.pk, token="old") == 0
+    assert seen(participant=people["ventas"], agreement_id=agreement.pk, token=beto.token) == 1
+    assert seen(participant=people["ventas"], agreement_id=agreement.pk, token=beto.token) == 0
     assert owner("Beto").phone_seen_at is not None
 
 
 async def test_the_phone_reports_the_link_over_its_socket(live, areas, people, facilitator):
     agreement = await database_sync_to_async(agreed)(live, areas, people, facilitator)
     comm, _, _ = await connect_phone(people["ventas"])
-    await comm.send_json_to({"type": "link_seen", "agreement": agreement.pk, "key": "ls1"})
+    token = (await database_sync_to_async(owner)("Beto")).token
+    await comm.send_json_to(
+        {"type": "link_seen", "agreement": agreement.pk, "token": token, "key": "ls1"}
+    )
     frames = [await receive_json(comm) for _ in range(1)]
     assert {"ack": "ls1", "ok": True}.items() <= frames[-1].items()
     beto = await database_sync_to_async(owner)("Beto")
@@ -134,7 +131,8 @@ def test_the_control_room_says_how_each_link_went_and_flags_the_missing_ones(
     page = facilitator_client.get(url).content.decode()
     assert page.count('class="owner-card"') == 2 and "Eva Gil" in page
     assert eva.token in page and diego.token not in page and "<svg" in page
-    response = facilitator_client.post(url, {"owner": [eva.pk, beto.pk, diego.pk]})
+    owners = [f"{o.pk}:{o.token}" for o in (eva, beto, diego)]
+    response = facilitator_client.post(url, {"owner": owners})
     assert response.status_code == 302
     assert owner("Eva Gil").printed_at is not None and owner("Beto").printed_at is not None
     assert owner("Diego Ruiz").printed_at is None  # not among the cards shown
@@ -150,7 +148,8 @@ def test_another_organisation_gets_404_for_the_cards(
     agreed(live, areas, people, facilitator)
     url = reverse("owner_cards", args=[live.pk])
     assert outsider_client.get(url).status_code == 404
-    assert outsider_client.post(url, {"owner": [owner("Eva Gil").pk]}).status_code == 404
+    eva = owner("Eva Gil")
+    assert outsider_client.post(url, {"owner": [f"{eva.pk}:{eva.token}"]}).status_code == 404
     assert owner("Eva Gil").printed_at is None
 
 
@@ -170,3 +169,47 @@ def test_renewing_asks_first_and_says_the_old_link_stops_working(
     assert renewed.token != old_token and renewed.emailed_at is not None
     assert renewed.phone_seen_at is None and renewed.printed_at is None
     assert len(mail.outbox) == 1
+
+
+def test_a_removed_participant_or_a_renewed_link_records_nothing(
+    live, areas, people, facilitator, manager
+):
+    agreement = agreed(live, areas, people, facilitator)
+    beto = owner("Beto")
+    old = beto.token
+    agreement_services.owner_link_renew(owner=beto, actor=manager.user)
+    seen = agreement_services.owner_link_seen
+    assert seen(participant=people["ventas"], agreement_id=agreement.pk, token=old) == 0
+    # The phone now shows the new link.
+    assert owner("Beto").token in render_me(people["ventas"]) and old not in render_me(
+        people["ventas"]
+    )
+    from facilitation import services as live_services
+
+    live_services.participant_remove(
+        live=live, participant=people["ventas"], actor=facilitator.user
+    )
+    new = owner("Beto").token
+    assert seen(participant=people["ventas"], agreement_id=agreement.pk, token=new) == 0
+    assert owner("Beto").phone_seen_at is None
+
+
+def test_cards_printed_for_a_link_renewed_since_are_not_marked(
+    live, areas, people, facilitator, facilitator_client, manager
+):
+    agreed(live, areas, people, facilitator)
+    eva = owner("Eva Gil")
+    shown = f"{eva.pk}:{eva.token}"
+    agreement_services.owner_link_renew(owner=eva, actor=manager.user)
+    facilitator_client.post(reverse("owner_cards", args=[live.pk]), {"owner": [shown]})
+    assert owner("Eva Gil").printed_at is None
+
+
+def test_a_console_mailer_delivers_nothing_so_the_room_asks_for_a_card(
+    live, areas, people, facilitator, settings
+):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    agreed(live, areas, people, facilitator)
+    assert owner("Diego Ruiz").emailed_at is None
+    room = render_audience(live, "facilitator")
+    assert "el correo no salió todavía" in room

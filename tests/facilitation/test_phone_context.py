@@ -79,3 +79,24 @@ def test_markup_in_a_reworded_text_stays_text_in_the_diff(live, people, areas):
     )
     phone = render_audience(live, "participants")
     assert "<b>diaria</b>" not in phone and "&lt;b&gt;diaria&lt;/b&gt;" in phone
+
+
+def test_a_draft_reworded_before_the_room_saw_it_shows_no_changes(live, people, areas):
+    goto(live, "agreements")
+    agreement = agreement_services.agreement_draft(
+        live=live,
+        text="Primera redacción",
+        due_date=live.workshop.date + datetime.timedelta(days=10),
+        areas=[areas["compras"]],
+        owners=[OwnerInput(name="", area=areas["compras"], participant=people["compras"])],
+    )
+    agreement_services.agreement_reword(
+        agreement=agreement,
+        text="Segunda redacción",
+        due_date=agreement.due_date,
+        areas=[areas["compras"]],
+        owners=[OwnerInput(name="", area=areas["compras"], participant=people["compras"])],
+    )
+    agreement = agreement_services.agreement_ask_consent(agreement=agreement)
+    assert agreement.version == 2 and version_changes(agreement) is None
+    assert "Qué cambió" not in render_audience(live, "participants")

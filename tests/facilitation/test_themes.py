@@ -421,3 +421,29 @@ def test_the_acta_holds_the_whole_wall_with_themes_and_counts_hidden_cards(
     assert "Todos los aportes" in page and "Fechas" in page
     assert TEXTS[3] in page and TEXTS[4] not in page
     assert "1 aporte oculto por quien facilitó." in page
+
+
+def test_a_theme_of_cards_the_room_has_not_seen_gets_no_dot(live, people):
+    goto(live, "unsaid")
+    block = block_of(live, "unsaid")
+    services.contributions_set_open(live=live, open=True)
+    made = [
+        services.contribution_submit(
+            participant=person, key=f"u{n}", text=f"Sin mostrar {n}", block_id=block.pk
+        )[0]
+        for n, person in enumerate(people.values())
+    ]
+    theme = themes.theme_create(
+        live=live, block=block, card_ids=[made[0].pk, made[1].pk], name="Aún oculto"
+    )
+    services.voting_set_open(live=live, open=True)
+    with pytest.raises(LiveError, match="Ese tema no está en la votación"):
+        services.dot_place(participant=people["ventas"], key="d", theme_id=theme.pk)
+    assert not Dot.objects.exists()
+    assert "Aún oculto" not in render_audience_for(live, "participants")
+
+
+def render_audience_for(live, audience):
+    from facilitation.broadcast import render_audience
+
+    return render_audience(live, audience)
