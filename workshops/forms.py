@@ -1,6 +1,7 @@
 """Forms: login, organisation settings, the question bank, the session builder."""
 
 import re
+import unicodedata
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -44,7 +45,11 @@ class LoginForm(AuthenticationForm):
     }
 
     def _ident(self) -> str:
-        username = (self.data.get("username") or "").strip().lower()[:150]
+        """The address and the name as authentication reads it (NFKC, as Django's username
+        field does: «ｌｉｌｉ» and «𝐥𝐢𝐥𝐢» are «lili»), case folded: every spelling that
+        reaches the same account shares one budget of failures."""
+        raw = str(self.data.get("username") or "")[:600]
+        username = unicodedata.normalize("NFKC", raw).strip().casefold()[:150]
         return f"{client_address(self.request)}:{username}"
 
     def clean(self) -> dict[str, Any]:

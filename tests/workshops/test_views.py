@@ -49,6 +49,21 @@ def test_repeated_failed_logins_are_throttled_even_with_the_right_password(facil
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize(
+    ("failing", "then"),
+    [("ｌｉｌｉ", "lili"), ("lili", "𝐥𝐢𝐥𝐢"), ("LILI", "ｌｉｌｉ")],
+)
+def test_look_alike_spellings_of_a_username_share_its_failures(facilitator, failing, then):
+    """Issue 12, hole 1: failures were counted on the raw name while authentication reads
+    it NFKC-normalised, so a fullwidth or mathematical spelling had a budget of its own."""
+    client = Client()
+    for _ in range(5):
+        client.post(reverse("login"), {"username": failing, "password": "mala"})
+    response = client.post(reverse("login"), {"username": then, "password": PASSWORD})
+    assert "Demasiados intentos fallidos" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_anonymous_visitor_is_sent_to_login(db):
     response = Client().get(reverse("question_bank"))
     assert response.status_code == 302
