@@ -77,6 +77,8 @@ def _session(organisation, facilitator):
         text="Nos enteramos de los pedidos grandes por el cliente",
         block_id=live.current_block_id,
     )
+    # The anonymous block reveals first: the facilitator showed it to the room.
+    live_services.contributions_reveal(live=live, block=live.current_block)
     live = goto(live, "agreements")
     pipeline = agree(
         live,

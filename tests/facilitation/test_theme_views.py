@@ -28,6 +28,8 @@ def board(live, people):
         )[0]
         for n, text in enumerate(TEXTS)
     ]
+    # The anonymous block reveals first: the facilitator shows the cards, as in the room.
+    services.contributions_reveal(live=live, block=block)
     return block, items, f"/en-vivo/{live.pk}/temas/{block.pk}/"
 
 
