@@ -35,10 +35,6 @@ class WallEntry:
     def shown_cards(self) -> list[Contribution]:
         return [c for c in self.cards if not c.hidden]
 
-    @property
-    def first_id(self) -> int:
-        return min(c.pk for c in self.cards) if self.cards else (self.card.pk if self.card else 0)
-
 
 def wall_entries(
     live: LiveSession, block: Block | None, cards: list[Contribution], *, counted: bool
