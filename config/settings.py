@@ -66,9 +66,12 @@ def database_from_url(url: str) -> dict:
         options: dict[str, object] = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         # DB_POOL_SIZE > 0: psycopg's connection pool, up to that many connections per
         # process, shared by all its threads (daphne runs each request and socket query in a
-        # thread; without a pool each thread may hold its own connection). Recommended for
-        # several processes (docs/deploy.md): processes x size must stay under PostgreSQL's
-        # max_connections.
+        # thread). Recommended for several processes (docs/deploy.md): processes x size must
+        # stay under PostgreSQL's max_connections. Without a pool, connections are closed at
+        # the end of each request by default (DB_CONN_MAX_AGE=0), as Django asks under ASGI:
+        # each request runs in a thread of its own, so a kept connection outlives its thread
+        # and 60 phones joining at once held 83 of PostgreSQL's 100 (a CI run got "too many
+        # clients already" and a 500 on a join).
         pool_size = env_int("DB_POOL_SIZE", 0)
         if pool_size > 0:
             options["pool"] = {"min_size": min(2, pool_size), "max_size": pool_size, "timeout": 10}
@@ -79,7 +82,7 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 0 if pool_size > 0 else env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_MAX_AGE": 0 if pool_size > 0 else env_int("DB_CONN_MAX_AGE", 0),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
             # One test database per test run (two runs at once on one machine stay apart).

@@ -76,7 +76,7 @@ def test_pool_size_turns_on_psycopg_pool_without_persistent_connections(monkeypa
     monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
     plain = database_from_url("postgresql://ana@db.local/puente")
     assert "pool" not in plain["OPTIONS"]
-    assert plain["CONN_MAX_AGE"] == 60
+    assert plain["CONN_MAX_AGE"] == 0  # closed per request: under ASGI a thread per request
     monkeypatch.setenv("DB_POOL_SIZE", "8")
     pooled = database_from_url("postgresql://ana@db.local/puente?sslmode=require")
     assert pooled["OPTIONS"] == {
