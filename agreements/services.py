@@ -455,9 +455,16 @@ def manager_comment(*, agreement: Agreement, user: AbstractBaseUser, text: str) 
     return StatusUpdate.objects.create(agreement=agreement, user=user, kind="comment", note=text)
 
 
-def reminders_send(*, today: datetime.date | None = None) -> int:
+@dataclass(frozen=True)
+class RemindersResult:
+    sent: int
+    failed: int
+
+
+def reminders_send(*, today: datetime.date | None = None) -> RemindersResult:
     """Email owners of open agreements due within REMIND_DAYS_BEFORE days or overdue, at
-    most once per owner and day. Returns how many were sent."""
+    most once per owner and day. A reminder that fails (a mail server's refusal, a bad row)
+    is logged, not recorded (the next run tries it again) and never stops the others."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=REMIND_DAYS_BEFORE)
     owners = (
@@ -470,7 +477,7 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
         .exclude(agreement__status__in=[Agreement.Status.DONE, Agreement.Status.DISCARDED])
         .select_related("agreement__workshop")
     )
-    sent = 0
+    sent = failed = 0
     for owner in owners:
         kind = "overdue" if owner.agreement.due_date < today else "due_soon"
         try:
@@ -479,5 +486,9 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
                 owner_link_email(owner=owner)
         except IntegrityError:
             continue  # already reminded today
+        except Exception:  # noqa: BLE001 - whatever one owner's row or mail raises
+            logger.warning("Reminder failed for owner %s", owner.pk, exc_info=True)
+            failed += 1
+            continue
         sent += 1
-    return sent
+    return RemindersResult(sent=sent, failed=failed)

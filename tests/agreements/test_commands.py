@@ -1,8 +1,11 @@
 import datetime
 import io
+import smtplib
 
 import pytest
+from django.core.mail.backends import locmem
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from agreements import services
@@ -91,3 +94,36 @@ def test_a_dropped_agreement_is_never_reminded(past_live, areas, facilitator, ma
     services.agreement_record(agreement=draft, outcome="dropped", actor=facilitator.user)
     assert _run().strip() == "Recordatorios enviados: 0"
     assert mailoutbox == []
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """Delivers like the test backend, except to one address, which its server refuses."""
+
+    def send_messages(self, messages):
+        if any("roto@example.com" in m.to for m in messages):
+            raise smtplib.SMTPRecipientsRefused({"roto@example.com": (550, b"no such user")})
+        return super().send_messages(messages)
+
+
+def test_one_failing_reminder_never_stops_the_others(
+    past_live, areas, facilitator, settings, mailoutbox
+):
+    """Hole 2 of issue 12: the first owner whose mail fails used to end the run, every day."""
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingBackend"}}
+    # Ordered so the failing owner is reminded first (the query has no order of its own).
+    _agreement_with(past_live, areas, facilitator, "Roto: una línea\ny otra", "roto@example.com")
+    _agreement_with(past_live, areas, facilitator, "Ana: revisar precios", "ana@example.com")
+    _agreement_with(past_live, areas, facilitator, "Beto: ajustar rutas", "beto@example.com")
+
+    with pytest.raises(CommandError, match="Recordatorios que fallaron: 1"):
+        _run()
+    assert sorted(m.to[0] for m in mailoutbox) == ["ana@example.com", "beto@example.com"]
+    # The failed one is not recorded as reminded: the next run tries it again.
+    assert sorted(Reminder.objects.values_list("owner__email", flat=True)) == [
+        "ana@example.com",
+        "beto@example.com",
+    ]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert _run().strip() == "Recordatorios enviados: 1"
+    assert mailoutbox[-1].to == ["roto@example.com"]
+    assert "\n" not in mailoutbox[-1].subject

@@ -1,7 +1,7 @@
 import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agreements.services import reminders_send
 
@@ -9,7 +9,8 @@ from agreements.services import reminders_send
 class Command(BaseCommand):
     help = (
         "Email owners of agreements due soon or overdue; at most one reminder per owner and "
-        "day, so running it again the same day sends nothing new."
+        "day, so running it again the same day sends nothing new. One that fails is logged "
+        "and tried again on the next run; the others still go, and the exit status is 1."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,5 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, date: datetime.date | None = None, **options: Any) -> None:
-        sent = reminders_send(today=date)
-        self.stdout.write(f"Recordatorios enviados: {sent}")
+        result = reminders_send(today=date)
+        self.stdout.write(f"Recordatorios enviados: {result.sent}")
+        if result.failed:
+            # Every other owner was reminded; the failed ones are tried again on the next run.
+            # A non-zero exit lets cron (or whatever runs this daily) say so.
+            raise CommandError(f"Recordatorios que fallaron: {result.failed} (ver el registro)")
