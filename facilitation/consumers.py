@@ -10,8 +10,10 @@ deliberate end closes, with a 4xxx code the client does not reconnect after.
 import asyncio
 import json
 import logging
+import math
 from typing import Any
 
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
@@ -40,6 +42,62 @@ CLOSE_RETRY = 3503
 # A heartbeat that finds the screen behind waits this long for the coalesced broadcast.
 CATCH_UP_GRACE = 2.0
 RETRYABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, OSError)
+# Ids travel as numbers or as the digits of an HTML attribute; a database id fits in 63 bits.
+MAX_ID = 2**63 - 1
+
+
+class BadFrame(Exception):
+    """A frame whose fields have the wrong type: answered «Mensaje no válido», never stored."""
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON a phone sends")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999
+        raise ValueError("a number out of range")
+    return number
+
+
+def parse_frame(text: str) -> dict[str, Any]:
+    """A frame as a dict of JSON values with no NaN or Infinity and only strings UTF-8 can
+    hold (a lone surrogate, written as an escape, would fail deep in the database driver);
+    anything else raises BadFrame."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        raise BadFrame from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise BadFrame
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, limit: int | None = None) -> str:
+    """A text field: a string or absent; a list, a number or an object is refused (a list
+    used to be stored as its Python spelling)."""
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadFrame
+    return value[:limit] if limit else value
+
+
+def id_field(data: dict[str, Any], name: str) -> int:
+    """A whole number: an int, or the digits of an HTML attribute (what FormData sends); 0
+    when absent or empty, which the services refuse in words of their own. A fraction (an
+    intensity of 3.7 used to be stored as 3), a boolean or anything else is refused."""
+    value = data.get(name)
+    if value is None or value == "":
+        return 0
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
+        return value
+    raise BadFrame
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -49,6 +107,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     seq_sent: int | None = None
     closing = False
+    # The socket is gone or closing: sending on it is a normal event, not an error.
+    socket_closed = False
     catching_up: asyncio.Future[None] | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -83,8 +143,33 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not allowed:
             await self.close(code=CLOSE_NOT_ALLOWED)
 
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        """A frame goes unless the socket is closed or closing: a broadcast that meets a phone
+        just removed, or a room just ended, used to log a traceback per socket
+        ("Disconnected: Attempt to send on a closed protocol")."""
+        if self.socket_closed:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            self.socket_closed = True
+        if close:
+            self.socket_closed = True
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        if self.socket_closed:
+            return
+        self.socket_closed = True
+        try:
+            await super().close(code=code, reason=reason)
+        except Disconnected:
+            pass
+
     async def disconnect(self, code: int) -> None:
         self.closing = True
+        self.socket_closed = True
         if self.catching_up is not None:
             self.catching_up.cancel()
         if self.live is not None:
@@ -126,15 +211,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.send_error(_("El mensaje es demasiado largo."))
                 return
             try:
-                data = json.loads(text_data)
-            except ValueError:
-                await self.send_error(_("Mensaje no válido."))
+                data = parse_frame(text_data)
+                with translation.override(self.language()):
+                    await self.handle(data)
+            except BadFrame:
+                key = data.get("key") if isinstance(data, dict) else None
+                await self.send_error(
+                    _("Mensaje no válido."), key[:100] if isinstance(key, str) else None
+                )
                 return
-            if not isinstance(data, dict):
-                await self.send_error(_("Mensaje no válido."))
-                return
-            with translation.override(self.language()):
-                await self.handle(data)
         except Exception as error:
             if isinstance(error, RETRYABLE) and isinstance(data, dict) and data.get("key"):
                 # A write that failed for a moment is not acknowledged; the client resends
@@ -158,7 +243,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def handle(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
         if kind == "ping":
-            await self.send(text_data=broadcast.frame(pong=data.get("t")))
+            sent_at = data.get("t")  # echoed: only a number (a phone's clock)
+            if not isinstance(sent_at, (int, float)) or isinstance(sent_at, bool):
+                sent_at = None
+            await self.send(text_data=broadcast.frame(pong=sent_at))
             await self.heartbeat()
             await self.catch_up()
         elif kind == "snapshot":
@@ -241,20 +329,21 @@ class ParticipantConsumer(LiveConsumer):
         if kind in {"ping", "snapshot"}:
             await super().handle(data)
             return
-        key = str(data.get("key") or "")[:100]
+        key = text_field(data, "key", 100)
         try:
             if kind == "contribute":
                 await in_thread(services.contribution_submit)(
                     participant=self.participant,
                     key=key,
-                    text=str(data.get("text") or ""),
-                    block_id=_int(data.get("block")),
+                    text=text_field(data, "text"),
+                    block_id=id_field(data, "block"),
                 )
             elif kind == "dot":
-                card_id, theme_id = services.parse_target(
-                    data.get("target") or data.get("contribution")
-                )
-                if data.get("action") == "remove":
+                target = data.get("target") or data.get("contribution")
+                if not isinstance(target, (str, int)) or isinstance(target, bool):
+                    raise BadFrame
+                card_id, theme_id = services.parse_target(target)
+                if text_field(data, "action") == "remove":
                     await in_thread(services.dot_remove)(
                         participant=self.participant, contribution_id=card_id, theme_id=theme_id
                     )
@@ -268,44 +357,44 @@ class ParticipantConsumer(LiveConsumer):
             elif kind == "emotion":
                 await in_thread(services.emotion_submit)(
                     participant=self.participant,
-                    moment=str(data.get("moment") or ""),
-                    emotion=str(data.get("emotion") or ""),
-                    intensity=_int(data.get("intensity")),
-                    word=str(data.get("word") or "")[:200],
+                    moment=text_field(data, "moment"),
+                    emotion=text_field(data, "emotion"),
+                    intensity=id_field(data, "intensity"),
+                    word=text_field(data, "word", 200),
                 )
             elif kind == "commitment":
                 await in_thread(services.commitment_answer)(
                     participant=self.participant,
                     key=key,
-                    choice=str(data.get("choice") or ""),
-                    note=str(data.get("note") or "")[:2000],
+                    choice=text_field(data, "choice"),
+                    note=text_field(data, "note", 2000),
                 )
             elif kind == "diagnosis":
                 answers = data.get("answers")
+                if answers is not None and not isinstance(answers, dict):
+                    raise BadFrame
                 await in_thread(services.diagnosis_submit)(
-                    participant=self.participant,
-                    key=key,
-                    answers=answers if isinstance(answers, dict) else {},
+                    participant=self.participant, key=key, answers=answers or {}
                 )
             elif kind == "ground_rule":
                 await in_thread(services.ground_rule_propose)(
-                    participant=self.participant, key=key, text=str(data.get("text") or "")
+                    participant=self.participant, key=key, text=text_field(data, "text")
                 )
             elif kind == "link_seen":
                 # Only this participant's own owner rows can be marked.
                 await in_thread(owner_link_seen)(
                     participant=self.participant,
-                    agreement_id=_int(data.get("agreement")),
-                    token=str(data.get("token") or ""),
+                    agreement_id=id_field(data, "agreement"),
+                    token=text_field(data, "token", 200),
                 )
             elif kind == "consent":
                 # The participant is the socket's own: a message cannot name another one.
                 await in_thread(consent_submit)(
                     participant=self.participant,
-                    agreement_id=_int(data.get("agreement")),
-                    version=_int(data.get("version")),
-                    choice=str(data.get("choice") or ""),
-                    reason=str(data.get("reason") or ""),
+                    agreement_id=id_field(data, "agreement"),
+                    version=id_field(data, "version"),
+                    choice=text_field(data, "choice"),
+                    reason=text_field(data, "reason"),
                 )
             else:
                 await self.send_error(_("Mensaje no válido."), key or None)
@@ -333,9 +422,3 @@ class FacilitatorConsumer(LiveConsumer):
 class ProjectorConsumer(FacilitatorConsumer):
     audience = "projector"
 
-
-def _int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
-        return 0

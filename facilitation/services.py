@@ -669,9 +669,12 @@ def diagnosis_submit(
     clean: dict[str, int] = {}
     for symptom in method.symptoms():
         raw = answers.get(symptom.slug) if isinstance(answers, dict) else None
-        try:
-            level = -1 if isinstance(raw, bool) else int(raw)
-        except (TypeError, ValueError, OverflowError):
+        # A whole number or its digits; a fraction (2.5) is no step of the scale.
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            level = raw
+        elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 3:
+            level = int(raw)
+        else:
             level = -1
         if not 0 <= level < levels:
             raise LiveError(_("Responde las nueve situaciones antes de enviar."))

@@ -41,14 +41,14 @@ def _mask_frame(opcode: int, payload: bytes) -> bytes:
     return head + mask + masked
 
 
-def _handshake(port: int, path: str, cookie: str) -> bytes:
+def _handshake(port: int, path: str, cookie: str, origin: str | None = None) -> bytes:
     key = base64.b64encode(os.urandom(16)).decode()
     return (
         f"GET {path} HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{port}\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        f"Origin: http://127.0.0.1:{port}\r\n"
+        f"Origin: {origin or f'http://127.0.0.1:{port}'}\r\n"
         f"Cookie: {cookie}\r\n\r\n"
     ).encode()
 
@@ -56,15 +56,18 @@ def _handshake(port: int, path: str, cookie: str) -> bytes:
 class WebSocket:
     """A minimal blocking RFC 6455 client: enough to hold a phone's or a laptop's socket."""
 
-    def __init__(self, port: int, path: str, cookie: str, *, rcvbuf: int = 0) -> None:
-        """`rcvbuf` shrinks the kernel's receive buffer (a phone that never reads)."""
+    def __init__(
+        self, port: int, path: str, cookie: str, *, rcvbuf: int = 0, origin: str | None = None
+    ) -> None:
+        """`rcvbuf` shrinks the kernel's receive buffer (a phone that never reads); `origin`
+        replaces the page's own origin (a page of another site or port)."""
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(WAIT)
         self.sock.connect(("127.0.0.1", port))
         self.buffer = b""
-        self.sock.sendall(_handshake(port, path, cookie))
+        self.sock.sendall(_handshake(port, path, cookie, origin))
         deadline = time.monotonic() + WAIT
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv(deadline)

@@ -196,3 +196,65 @@ async def test_ending_the_session_tells_every_control_room_and_projector(live, f
             frames.append(await receive_json(comm, timeout=5))
         assert 4000 <= frames[-1]["end"] < 5000  # a deliberate end: no reconnecting
         await comm.disconnect()
+
+
+WRONG_TYPES = [
+    '{"type": ["ping"]}',
+    '{"type": {"a": 1}, "key": "w.0"}',
+    '{"type": "emotion", "key": "w.1", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": Infinity}',
+    '{"type": "emotion", "key": "w.2", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": 1e999}',
+    '{"type": "emotion", "key": "w.3", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": 3.7}',
+    '{"type": "emotion", "key": "w.4", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": NaN}',
+    '{"type": "emotion", "key": "w.5", "moment": ["checkin"], "emotion": "miedo", '
+    '"intensity": 4}',
+    '{"type": "emotion", "key": "w.6", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": true}',
+    '{"type": "emotion", "key": "w.7\\ud800", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": 4}',
+    '{"type": "emotion", "key": "w.8", "moment": "checkin", "emotion": "miedo", '
+    '"intensity": 4, "word": "hola\\udfff"}',
+    '{"type": "contribute", "key": "w.9", "text": ["a", "b"], "block": 1}',
+    '{"type": "contribute", "key": "w.10", "text": "hola", "block": 99999999999999999999999}',
+    '{"type": "contribute", "key": "w.11", "text": "hola", "block": Infinity}',
+    '{"type": "contribute", "key": "w.12", "text": "hola", "block": {"id": 1}}',
+    '{"type": "dot", "key": "w.13", "target": ["c1"]}',
+    '{"type": "consent", "key": "w.14", "agreement": 1.5, "version": 1, "choice": "si"}',
+    '{"type": "diagnosis", "key": "w.15", "answers": [1, 2]}',
+    '{"type": "ping", "t": Infinity}',
+]
+
+
+@pytest.mark.parametrize("frame", WRONG_TYPES)
+async def test_wrong_types_are_refused_in_spanish_with_no_traceback_and_nothing_stored(
+    live, people, frame, caplog
+):
+    """Issue 12, hole 4: lists, objects, fractions, Infinity, NaN and lone surrogates where a
+    field wants a string or a whole number."""
+    from facilitation.models import EmotionCheck
+
+    await database_sync_to_async(goto)(live, "checkin")
+    comm, _, _ = await connect_phone(people["ventas"])
+    with caplog.at_level("WARNING"):
+        await comm.send_to(text_data=frame)
+        reply = await receive_json(comm)
+        assert reply.get("error") == "Mensaje no válido."
+        await comm.send_json_to({"type": "ping", "t": 3})
+        assert await receive_json(comm) == {"pong": 3}
+    assert [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}] == []
+    assert not await database_sync_to_async(EmotionCheck.objects.exists)()
+    assert not await database_sync_to_async(Contribution.objects.exists)()
+    await comm.disconnect()
+
+
+async def test_ids_as_attribute_digits_and_whole_numbers_still_work(live, people):
+    await database_sync_to_async(goto)(live, "checkin")
+    comm, _, _ = await connect_phone(people["ventas"])
+    emotion = {"type": "emotion", "moment": "checkin", "emotion": "miedo", "key": "n.1"}
+    await comm.send_json_to({**emotion, "intensity": "4"})
+    frames = [await receive_json(comm) for _ in range(2)]
+    assert {"ack": "n.1", "ok": True} in frames
+    await comm.disconnect()
