@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from facilitation import broadcast
@@ -50,6 +51,7 @@ MAX_CONTRIBUTION_CHARS = 500
 MAX_NAME_CHARS = 60
 MAX_WORD_CHARS = 30
 CONTRIBUTIONS_PER_MINUTE = 6
+RATE_WINDOW_SECONDS = 60
 HEARTBEAT_WRITE_SECONDS = 20
 
 
@@ -581,12 +583,45 @@ def commitment_answer(
 MAX_GROUND_RULE_CHARS = 200
 
 
-def _rate_limited(participant: Participant) -> None:
-    """Contributions and ground-rule proposals share one per-minute budget per phone, counted
-    in the cache under the participant, never next to an anonymous row."""
-    rate_key = f"live:rate:{participant.pk}:{timezone.now():%Y%m%d%H%M}"
-    cache.add(rate_key, 0, 120)
-    if cache.incr(rate_key) > CONTRIBUTIONS_PER_MINUTE:
+def _rate_key(live: LiveSession, participant: Participant, *, anonymous: bool, window: int) -> str:
+    """The cache key of one phone's budget for one window: opaque, and a different one for
+    signed and for authorless writes (see _rate_limited)."""
+    scope = "anonymous" if anonymous else "signed"
+    message = f"{live.qr_token}:{participant.pk}:{scope}:{window}"
+    digest = salted_hmac("facilitation.rate", message, algorithm="sha256").hexdigest()
+    return f"live:rate:{digest[:32]}"
+
+
+def _rate_limited(live: LiveSession, participant: Participant, *, anonymous: bool) -> None:
+    """At most CONTRIBUTIONS_PER_MINUTE writes per phone and calendar minute, counted in the
+    cache (shared by every process in scaled mode). Authorless writes (anonymous
+    contributions, ground-rule proposals) share one budget, signed contributions another.
+
+    The cache must hold nothing that ties a participant to the moment of an authorless row:
+    assume someone reads Redis (key names, values, TTLs, even every command as it arrives)
+    and the database (rows with created_at and revealed_at) but not SECRET_KEY.
+    - The key names no participant and no minute: an HMAC (keyed with SECRET_KEY) of the
+      session's secret token, the participant, the scope and the window. Keys of different
+      windows, sessions or scopes cannot be matched with each other either.
+    - Signed and authorless writes never touch the same key. A shared key would be named by
+      timing: its first write matches a signed row (which names its author), so its next
+      write would name the author of an anonymous row written in the same minute.
+    - Every key of a window expires at the same moment (the window's end plus a margin),
+      so a TTL says which minute a phone first wrote in, not when. Redis keeps expiries in
+      whole seconds from its own clock, so its PTTL still shows the sub-second part of the
+      key's creation: that can match the authorless row it counted, which the key does not
+      name (the row's time is in the database anyway).
+    What remains: a key's count says how many authorless rows of one minute came from one
+    unnamed phone (someone watching every command sees which rows). Whoever also holds
+    SECRET_KEY can recompute every key of the last two minutes and name authors of that
+    span; that is a compromise of the server itself. After two minutes nothing is left.
+    """
+    now = timezone.now().timestamp()
+    window = int(now // RATE_WINDOW_SECONDS)
+    key = _rate_key(live, participant, anonymous=anonymous, window=window)
+    expires_in = (window + 2) * RATE_WINDOW_SECONDS - now  # the next window's end
+    cache.add(key, 0, expires_in)
+    if cache.incr(key) > CONTRIBUTIONS_PER_MINUTE:
         raise LiveError(_("Vas muy rápido: espera un minuto antes de enviar otro aporte."))
 
 
@@ -609,7 +644,7 @@ def ground_rule_propose(
     text = clean_text(text, MAX_GROUND_RULE_CHARS)
     if not text:
         raise LiveError(_("Escribe tu propuesta antes de enviarla."))
-    _rate_limited(participant)
+    _rate_limited(live, participant, anonymous=True)  # stored without its author
     try:
         with transaction.atomic():
             rule = GroundRule.objects.create(live=live, text=text, key_digest=digest)
@@ -734,8 +769,8 @@ def contribution_submit(
     """Store a contribution once per key. Returns (contribution, created).
 
     A resent key returns the stored row (created False) even after the block moved on, so a
-    phone that was offline is acknowledged. An anonymous block stores no author at all; the
-    per-minute limit counts in the cache under the participant, never next to the row.
+    phone that was offline is acknowledged. An anonymous block stores no author at all, and
+    the per-minute limit leaves nothing in the cache that names it (see _rate_limited).
     """
     participant, live = _active(participant)
     digest = _checked_digest(live, key)
@@ -754,8 +789,8 @@ def contribution_submit(
     text = clean_text(text, MAX_CONTRIBUTION_CHARS)
     if not text:
         raise LiveError(_("Escribe tu aporte antes de enviarlo."))
-    _rate_limited(participant)
     anonymous = block.anonymous
+    _rate_limited(live, participant, anonymous=anonymous)
     try:
         with transaction.atomic():
             contribution = Contribution.objects.create(

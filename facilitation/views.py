@@ -18,14 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agreements import services as agreement_services
 from agreements.models import Agreement, Owner
-from config.throttle import Throttle, client_address
 from facilitation import services
 from facilitation.access import (
+    JoinThrottled,
     access_in_live,
     access_live,
     live_for_token,
+    live_for_typed_code,
     participant_from_request,
     remember_participant,
+    remember_reached,
 )
 from facilitation.forms import AgreementForm, JoinCodeForm, JoinForm, OwnerFormSet
 from facilitation.models import (
@@ -46,10 +48,6 @@ from facilitation.theme_views import HIDE_REASONS, hide_reason
 from workshops import method
 from workshops.access import access_workshop, facilitator_required
 from workshops.models import Principle
-
-# Wrong codes per address: generous, because a whole room shares one venue address and only
-# failures count.
-join_throttle = Throttle("join", max_failures=30, window_seconds=300)
 
 
 def _qr_svg(url: str) -> str:
@@ -450,25 +448,24 @@ def agreement_reword(request: HttpRequest, live_id: int, agreement_id: int) -> H
 def join(request: HttpRequest) -> HttpResponse:
     """Type the code (or arrive from the QR code, which skips this page)."""
     form = JoinCodeForm(request.POST or None)
-    ident = client_address(request)
     if request.method == "POST" and form.is_valid():
-        if join_throttle.is_blocked(ident):
+        try:
+            live = live_for_typed_code(request, form.cleaned_data["code"])
+        except JoinThrottled:
             form.add_error(
-                "code", _("Demasiados intentos. Espera unos minutos e inténtalo de nuevo.")
+                "code",
+                _(
+                    "Demasiados intentos con códigos equivocados desde esta red. Revisa el "
+                    "código en la pantalla o escanea el código QR."
+                ),
             )
         else:
-            live = services.live_for_code(form.cleaned_data["code"])
-            if live is None:
-                join_throttle.fail(ident)
-                form.add_error(
-                    "code",
-                    _(
-                        "Ese código no corresponde a una sesión abierta. "
-                        "Revísalo con quien facilita."
-                    ),
-                )
-            else:
+            if live is not None:
                 return redirect("participant_live", token=live.qr_token)
+            form.add_error(
+                "code",
+                _("Ese código no corresponde a una sesión abierta. Revísalo con quien facilita."),
+            )
     return render(request, "facilitation/join_code.html", {"form": form})
 
 
@@ -494,6 +491,7 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
             "facilitation/ended.html",
             {"live": live, "reason": "closed", "agreements": agreed},
         )
+    remember_reached(request, live)  # its code opens it from here even when throttled
     if participant is not None and participant.removed_at is not None:
         return render(request, "facilitation/ended.html", {"live": live, "reason": "removed"})
     if participant is None:

@@ -3,9 +3,12 @@
 import datetime
 import json
 import threading
+import time
 from itertools import combinations
 
 import pytest
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connections
 from django.utils import timezone
 
@@ -361,6 +364,95 @@ def test_an_anonymous_block_stores_no_participant_and_no_area(live, people):
     assert contribution.area_id is None
     assert contribution.key_digest != "anon.1"
     assert "anon.1" not in contribution.key_digest
+
+
+def cache_entries() -> dict[str, float | None]:
+    """What someone reading the cache's store sees: each key as the app named it, with the
+    moment it expires (epoch seconds). The local-memory cache in embedded mode, Redis in
+    scaled mode."""
+    store = caches["default"]
+    prefix = store.make_key("")
+    if isinstance(store, RedisCache):
+        client = store._cache.get_client()
+        entries = {}
+        for raw in client.scan_iter(match=f"{prefix}*"):
+            remaining_ms = client.pttl(raw)
+            expires = time.time() + remaining_ms / 1000 if remaining_ms >= 0 else None
+            entries[raw.decode().removeprefix(prefix)] = expires
+        return entries
+    return {key.removeprefix(prefix): store._expire_info.get(key) for key in store._cache}
+
+
+def cache_values() -> dict[str, object]:
+    return {key: cache.get(key) for key in cache_entries()}
+
+
+def test_the_rate_limit_keeps_no_key_that_names_an_anonymous_author_or_its_minute(
+    live, people, monkeypatch
+):
+    goto(live, "unsaid")
+    author = people["logistica"]
+    now = timezone.now()
+    monkeypatch.setattr(services.timezone, "now", lambda: now)
+    before = cache_values()
+    services.contribution_submit(
+        participant=author, key="anon.1", text="Nadie escucha", block_id=block_of(live, "unsaid").pk
+    )
+    written = {key for key, value in cache_values().items() if before.get(key) != value}
+    assert written  # the limit did count it
+    for key in written:
+        assert str(author.pk) not in key.split(":"), key
+        assert author.name not in key, key
+        for shown in (f"{now:%Y%m%d%H%M}", f"{now:%H%M}", str(int(now.timestamp() // 60))):
+            assert shown not in key, key
+
+
+def test_a_phone_s_signed_and_anonymous_writes_are_counted_under_unrelated_keys(
+    live, people, monkeypatch
+):
+    """A shared counter would be named by its signed row's time, and then name the author of
+    the anonymous row written in the same minute."""
+    author = people["ventas"]
+    now = timezone.now().replace(second=5)
+    monkeypatch.setattr(services.timezone, "now", lambda: now)
+    goto(live, "area_round")
+    services.contribution_submit(
+        participant=author, key="k.1", text="Con nombre", block_id=block_of(live, "area_round").pk
+    )
+    after_signed = cache_values()
+    goto(live, "unsaid")
+    services.contribution_submit(
+        participant=author, key="k.2", text="Sin nombre", block_id=block_of(live, "unsaid").pk
+    )
+    after_anonymous = cache_values()
+    touched = {k for k, v in after_anonymous.items() if after_signed.get(k) != v}
+    assert touched
+    assert not touched & set(after_signed)
+
+
+def test_a_rate_key_expires_with_its_minute_not_with_the_write(live, people):
+    """Every key of a window expires at the window's boundary, so no TTL tells when within
+    its minute a phone wrote (Redis keeps whole seconds, hence the one-second tolerance)."""
+    window = services.RATE_WINDOW_SECONDS
+    goto(live, "unsaid")
+    # Write at least two seconds from a boundary, where a TTL counted from the write could
+    # pass for the boundary.
+    offset = time.time() % window
+    if not 2 <= offset < window - 2:
+        time.sleep((2.5 - offset) % window)
+    before = set(cache_entries())
+    services.contribution_submit(
+        participant=people["compras"],
+        key="a.1",
+        text="Sin nombre",
+        block_id=block_of(live, "unsaid").pk,
+    )
+    new = {key: expires for key, expires in cache_entries().items() if key not in before}
+    assert new
+    for key, expires in new.items():
+        assert expires is not None, key
+        offset = expires % window
+        assert min(offset, window - offset) <= 1.1, (key, offset)
 
 
 def test_a_signed_block_stores_author_and_area(live, people):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 WRONG_CODE = "Ese código no corresponde a una sesión abierta."
-THROTTLED = "Demasiados intentos."
+THROTTLED = "Demasiados intentos con códigos equivocados desde esta red."
 MARKUP = "<img src=x onerror=alert(1)>"
 
 
@@ -417,6 +417,58 @@ def test_repeated_wrong_codes_from_one_address_are_slowed_down(live):
     assert other.post(reverse("join"), {"code": live.join_code})["Location"] == (
         f"/p/{live.qr_token}/"
     )
+
+
+def test_a_room_behind_one_address_still_joins_with_its_code_after_a_prankster(live):
+    first = Client(REMOTE_ADDR="192.0.2.50")
+    assert first.post(reverse("join"), {"code": live.display_code}).status_code == 302
+    prankster = Client(REMOTE_ADDR="192.0.2.50")
+    for _ in range(30):
+        prankster.post(reverse("join"), {"code": "ZZZZ-ZZZZ"})
+    # The address is over its budget: wrong codes are refused without being looked up...
+    refused = prankster.post(reverse("join"), {"code": "ZZZZ-ZZZY"})
+    assert THROTTLED in refused.content.decode()
+    # ...and the rest of the room still gets in with the right code, typed any way.
+    for typed in (live.display_code, live.join_code.lower(), live.display_code):
+        late = Client(REMOTE_ADDR="192.0.2.50")
+        response = late.post(reverse("join"), {"code": typed})
+        assert response.status_code == 302, response.content.decode()
+        assert response["Location"] == f"/p/{live.qr_token}/"
+
+
+def test_a_room_locked_out_before_anyone_joined_gets_in_once_one_phone_scans_the_qr(live):
+    prankster = Client(REMOTE_ADDR="192.0.2.60")
+    for _ in range(30):
+        prankster.post(reverse("join"), {"code": "ZZZZ-ZZZZ"})
+    first = Client(REMOTE_ADDR="192.0.2.60")
+    assert THROTTLED in first.post(reverse("join"), {"code": live.display_code}).content.decode()
+    # The refusal says what to do: the QR code on the screen.
+    assert "escanea el código QR" in first.post(reverse("join"), {"code": "x"}).content.decode()
+    scanner = Client(REMOTE_ADDR="192.0.2.60")
+    assert scanner.get(f"/p/{live.qr_token}/").status_code == 200
+    assert first.post(reverse("join"), {"code": live.display_code}).status_code == 302
+
+
+def test_a_throttled_address_cannot_tell_a_live_code_from_a_wrong_one(
+    live, organisation, facilitator, django_assert_num_queries
+):
+    """What keeps guessing slow: over the budget, a code nobody here has reached is neither
+    looked up nor told apart, whether or not it is live."""
+    other_live = services.live_start(
+        workshop=new_workshop(organisation, facilitator, title="Otra", ready=True)
+    )
+    guesser = Client(REMOTE_ADDR="203.0.113.8")
+    guesser.post(reverse("join"), {"code": live.display_code})  # a session it did reach
+    for _ in range(30):
+        guesser.post(reverse("join"), {"code": "ZZZZ-ZZZZ"})
+    with django_assert_num_queries(0):
+        live_code = guesser.post(reverse("join"), {"code": other_live.join_code})
+        wrong_code = guesser.post(reverse("join"), {"code": "ZZZZ-ZZZY"})
+    for response in (live_code, wrong_code):
+        assert response.status_code == 200
+        assert THROTTLED in response.content.decode()
+        assert WRONG_CODE not in response.content.decode()
+    assert guesser.post(reverse("join"), {"code": live.join_code}).status_code == 302
 
 
 def test_a_whole_room_joining_from_one_address_is_not_slowed_down(live):
