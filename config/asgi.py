@@ -15,9 +15,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from config import backpressure  # noqa: E402
 from config.ws_origin import SameOriginValidator  # noqa: E402
 from facilitation.fanout import hub  # noqa: E402
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
+
+backpressure.install()
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 

@@ -248,6 +248,15 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Live sockets (config/backpressure.py, facilitation/consumers.py): a socket with more than
+# this waiting to be sent is dropped (its phone reconnects and catches up with a snapshot);
+# at most so many sockets per participant and per staff user in one server process (a newer
+# one closes the oldest: a second tab, or a phone back on the Wi-Fi before its old socket
+# timed out).
+WS_MAX_BUFFERED_BYTES = env_int("WS_MAX_BUFFERED_KIB", 512) * 1024
+WS_MAX_SOCKETS_PER_PARTICIPANT = env_int("WS_MAX_SOCKETS_PER_PARTICIPANT", 3)
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

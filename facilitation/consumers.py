@@ -11,10 +11,11 @@ import asyncio
 import json
 import logging
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.utils import translation
@@ -39,6 +40,9 @@ CLOSE_NOT_ALLOWED = 4001
 # with backoff and resends what it has not seen acknowledged (autobahn allows only 1000 and
 # 3000-4999 for a server's close).
 CLOSE_RETRY = 3503
+# A newer socket of the same person took this one's place (a second tab): 4xxx, so this tab
+# does not reconnect and take it back.
+CLOSE_ELSEWHERE = 4009
 # A heartbeat that finds the screen behind waits this long for the coalesced broadcast.
 CATCH_UP_GRACE = 2.0
 RETRYABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, OSError)
@@ -110,6 +114,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # The socket is gone or closing: sending on it is a normal event, not an error.
     socket_closed = False
     catching_up: asyncio.Future[None] | None = None
+    # Each person's open sockets in this process, oldest first (see register()).
+    sockets_of: ClassVar[dict[tuple[str, int], list["LiveConsumer"]]] = {}
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Layer events only forward pre-rendered text: skip the per-message thread hop that
@@ -133,6 +139,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 for group in self.personal_groups():
                     await self.channel_layer.group_add(group, self.channel_name)
                     self.groups_joined.append(group)
+                await self.register()
                 await self.send_snapshot()
         except Exception:
             # The database or Redis is down: not a refusal (4001 would end the phone for
@@ -167,9 +174,40 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except Disconnected:
             pass
 
+    def person(self) -> tuple[str, int]:
+        raise NotImplementedError
+
+    def max_sockets(self) -> int:
+        raise NotImplementedError
+
+    async def register(self) -> None:
+        """Counted among its person's sockets; beyond the cap (one phone's cookie opened 300)
+        the oldest is closed. Closing the oldest, not refusing the newest: a phone back on
+        the Wi-Fi opens a new socket before the server notices its old one is dead."""
+        sockets = LiveConsumer.sockets_of.setdefault(self.person(), [])
+        sockets.append(self)
+        while len(sockets) > self.max_sockets():
+            oldest = sockets.pop(0)
+            oldest.closing = True
+            await oldest.close(code=CLOSE_ELSEWHERE)
+
+    def unregister(self) -> None:
+        if self.live is None:
+            return
+        try:
+            person = self.person()
+        except (AssertionError, AttributeError):
+            return
+        sockets = LiveConsumer.sockets_of.get(person, [])
+        if self in sockets:
+            sockets.remove(self)
+        if not sockets:
+            LiveConsumer.sockets_of.pop(person, None)
+
     async def disconnect(self, code: int) -> None:
         self.closing = True
         self.socket_closed = True
+        self.unregister()
         if self.catching_up is not None:
             self.catching_up.cancel()
         if self.live is not None:
@@ -315,6 +353,13 @@ class ParticipantConsumer(LiveConsumer):
         assert self.participant is not None
         return [broadcast.participant_group(self.participant.pk)]
 
+    def person(self) -> tuple[str, int]:
+        assert self.participant is not None
+        return ("participant", self.participant.pk)
+
+    def max_sockets(self) -> int:
+        return settings.WS_MAX_SOCKETS_PER_PARTICIPANT
+
     async def send_snapshot(self) -> None:
         # Connecting is a sign of life: presence counts the phone from now on.
         await self.heartbeat()
@@ -418,7 +463,12 @@ class FacilitatorConsumer(LiveConsumer):
         self.live = await in_thread(facilitator_live_for_user)(self.scope.get("user"), live_id)
         return self.live is not None
 
+    def person(self) -> tuple[str, int]:
+        return ("user", self.scope["user"].pk)
+
+    def max_sockets(self) -> int:
+        return settings.WS_MAX_SOCKETS_PER_USER
+
 
 class ProjectorConsumer(FacilitatorConsumer):
     audience = "projector"
-

@@ -117,7 +117,9 @@
     this.readyState = 3;
     clearInterval(this.timer);
     if (current === this) current = null;
-    if (code >= 4000) {
+    if (code === 4009) {
+      setStatus("elsewhere"); // the same person opened it in another tab: no reconnect
+    } else if (code >= 4000) {
       setStatus("ended");
     } else if (code !== 1000) {
       setStatus("offline");

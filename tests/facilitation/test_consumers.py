@@ -258,3 +258,53 @@ async def test_ids_as_attribute_digits_and_whole_numbers_still_work(live, people
     frames = [await receive_json(comm) for _ in range(2)]
     assert {"ack": "n.1", "ok": True} in frames
     await comm.disconnect()
+
+
+async def close_code(comm) -> int:
+    """The code the server closed `comm` with (frames sent before the close are skipped)."""
+    for _ in range(20):
+        output = await comm.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            return output["code"]
+    raise AssertionError("the socket was not closed")
+
+
+async def test_a_persons_sockets_are_capped_and_the_oldest_is_closed(people, settings):
+    """Issue 12, hole 3: one phone's cookie opened 300 sockets. Beyond the cap the oldest
+    closes with 4009 (the newest is the tab the person just opened), the others stay."""
+    settings.WS_MAX_SOCKETS_PER_PARTICIPANT = 3
+    sockets = [(await connect_phone(people["ventas"]))[0] for _ in range(3)]
+    fourth, _, _ = await connect_phone(people["ventas"])
+    assert await close_code(sockets[0]) == 4009
+    for comm in [*sockets[1:], fourth]:
+        await comm.send_json_to({"type": "ping", "t": 5})
+        assert await receive_json(comm) == {"pong": 5}
+    # Another person's sockets are counted apart.
+    other, _, _ = await connect_phone(people["compras"])
+    await other.send_json_to({"type": "ping", "t": 6})
+    assert await receive_json(other) == {"pong": 6}
+    for comm in [*sockets[1:], fourth, other]:
+        await comm.disconnect()
+    # Closed sockets leave the count: three new ones open with no one closed.
+    again = [(await connect_phone(people["ventas"]))[0] for _ in range(3)]
+    for comm in again:
+        assert await comm.receive_nothing(timeout=0.2)
+        await comm.disconnect()
+
+
+async def test_a_staff_users_sockets_are_capped(live, facilitator, settings):
+    from django.test import Client
+
+    settings.WS_MAX_SOCKETS_PER_USER = 2
+    client = Client()
+    await database_sync_to_async(client.force_login)(facilitator.user)
+    sockets = []
+    for path in (f"/ws/sala/{live.pk}/", f"/ws/proyector/{live.pk}/", f"/ws/sala/{live.pk}/"):
+        comm = communicator(path, client)
+        connected, _ = await comm.connect()
+        assert connected
+        await receive_json(comm)
+        sockets.append(comm)
+    assert await close_code(sockets[0]) == 4009
+    for comm in sockets[1:]:
+        await comm.disconnect()
