@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import mailers, send_mail
+from django.core.mail.backends import console, dummy
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -335,10 +336,10 @@ def owner_link_email(*, owner: Owner, base_url: str = "") -> None:
 
 
 def _mail_delivers() -> bool:
-    """Whether an email sent is an email delivered: the console and dummy backends (the
-    laptop's default) deliver nothing, and the control room then offers a printed card."""
-    module = type(mailers["default"]).__module__
-    return not module.endswith((".console", ".dummy"))
+    """Whether an email sent is an email delivered: the console backends (the laptop's
+    default, config.mail's, is one) and the dummy one deliver nothing, and the control room
+    then offers a printed card."""
+    return not isinstance(mailers["default"], (console.EmailBackend, dummy.EmailBackend))
 
 
 @transaction.atomic

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -286,7 +287,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # daphne serves /static/ itself unless a front server (nginx) does it.
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
 
-EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The default prints mail to the log with its links hidden (owners' links are private).
+EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "config.mail.ConsoleEmailBackend")
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"] = {
