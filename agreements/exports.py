@@ -29,6 +29,9 @@ class Table:
     title: str  # the sheet's name
     header: list[str]
     rows: list[list[object]] = field(default_factory=list)
+    # Sentences about the whole table (names and texts erased, say), written below it after
+    # an empty row, one per row, in the first column.
+    notes: list[str] = field(default_factory=list)
 
 
 def _csv_cell(value: object) -> str:
@@ -49,6 +52,10 @@ def csv_response(filename: str, table: Table) -> HttpResponse:
     writer.writerow(table.header)
     for row in table.rows:
         writer.writerow([_csv_cell(value) for value in row])
+    if table.notes:
+        writer.writerow([])
+        for note in table.notes:
+            writer.writerow([_csv_cell(note)])
     return response
 
 
@@ -73,6 +80,11 @@ def workbook(tables: Iterable[Table]) -> bytes:
             sheet.append([_xlsx_value(value) for value in row])
             for index, value in enumerate(row):
                 widths[index] = max(widths[index], len(_csv_cell(value)))
+        if table.notes:
+            sheet.append([])
+            for note in table.notes:
+                sheet.append([_xlsx_value(note)])
+                sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
         # Every cell, the header's too (an area's name is typed by people).
         for row in sheet.iter_rows():
             for cell in row:

@@ -162,6 +162,8 @@ class Consent(models.Model):
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=10, choices=Choice.choices)
     reason = models.CharField(max_length=500, blank=True)
+    # The participant chose to sign their answer: only then does anyone see who gave it.
+    signed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -220,3 +222,34 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.day}"
+
+
+class ReportAccess(models.Model):
+    """Who opened or exported a session's acta, or the organisation's agreements: managers
+    and facilitators can see it, because people ask (issue 12)."""
+
+    class Kind(models.TextChoices):
+        ACTA = "acta", _("Abrió el acta")
+        ACTA_CSV = "acta_csv", _("Exportó el acta (CSV)")
+        ACTA_XLSX = "acta_xlsx", _("Exportó el acta (Excel)")
+        AGREEMENTS_CSV = "agreements_csv", _("Exportó los acuerdos (CSV)")
+        AGREEMENTS_XLSX = "agreements_xlsx", _("Exportó los acuerdos (Excel)")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.CASCADE, null=True, blank=True, related_name="accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as it was when the access happened (an account renamed or deleted later).
+    user_label = models.CharField(max_length=150)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["workshop", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_label} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -2,9 +2,10 @@
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from agreements.models import Agreement, Consent
@@ -19,6 +20,7 @@ from facilitation.models import (
     ModerationLog,
     Theme,
 )
+from facilitation.privacy import Group, SmallGroups, small_groups_merged
 from facilitation.selectors import DiagnosisMap, diagnosis_map
 from workshops.models import Area, Block, Organisation, Workshop
 
@@ -206,7 +208,7 @@ class BlockWall:
 
 @dataclass(frozen=True)
 class ConsentRow:
-    area: Area
+    label: str  # an area, or several merged (facilitation.privacy)
     agree: int
     object: int
     abstain: int
@@ -237,6 +239,10 @@ class Report:
     top: list[TopContribution]
     agreements: list[AgreementResult]
     walls: list[BlockWall] = field(default_factory=list)
+    # The columns of every breakdown by area: areas with fewer people than the
+    # organisation's minimum are merged (facilitation.privacy), and the note says why.
+    columns: list[Group[int]] = field(default_factory=list)
+    small_groups_note: str = ""
     # The facilitator's moderation, counted (never the hidden texts).
     hides: int = 0
     unhides: int = 0
@@ -246,6 +252,9 @@ class Report:
     reserved: int = 0
     ground_rules: list[str] = field(default_factory=list)
     diagnosis: "DiagnosisMap | None" = None
+    # People whose name and texts were erased (on request, or all of them by the retention
+    # period: live.texts_erased_at); an erased text is "" and the acta says so.
+    erased_people: int = 0
 
     @property
     def is_final(self) -> bool:
@@ -267,7 +276,9 @@ def workshop_report(*, workshop: Workshop) -> Report:
     joined: Counter[int] = Counter()
     if live is not None:
         for area_id, n in (
-            live.participants.filter(removed_at__isnull=True)
+            # Erasing someone still in an open session retires them at the same instant
+            # (facilitation.retention): they took part, and erasure never changes a figure.
+            live.participants.filter(Q(removed_at__isnull=True) | Q(removed_at=F("erased_at")))
             .values("area_id")
             .annotate(n=Count("id"))
             .values_list("area_id", "n")
@@ -275,6 +286,10 @@ def workshop_report(*, workshop: Workshop) -> Report:
             joined[area_id] += n
     area_ids = set(expected) | set(joined)
     areas = [area for area in workshop.organisation.areas.all() if area.pk in area_ids]
+    split = small_groups_merged(
+        [(area.pk, area.name, joined[area.pk]) for area in areas],
+        workshop.organisation.min_group_size,
+    )
     attendance = [
         Attendance(area=area, expected=expected.get(area.pk, 0), joined=joined[area.pk])
         for area in areas
@@ -288,6 +303,8 @@ def workshop_report(*, workshop: Workshop) -> Report:
         blocks=[],
         top=[],
         agreements=[],
+        columns=split.groups,
+        small_groups_note=split.note,
     )
     if live is None:
         return report
@@ -306,9 +323,9 @@ def workshop_report(*, workshop: Workshop) -> Report:
     )
     if Diagnosis.objects.filter(live=live).exists():
         report.diagnosis = diagnosis_map(live)
-    report.emotions = _emotions(live, areas)
-    report.blocks = _contributions_per_block(live, workshop, areas)
-    report.walls = _walls(live, workshop)
+    report.emotions = _emotions(live, split)
+    report.blocks = _contributions_per_block(live, workshop, split)
+    report.walls = _walls(live, workshop, split)
     moderation = dict(
         ModerationLog.objects.filter(live=live, action__in=["hide", "unhide"])
         .values("action")
@@ -316,12 +333,18 @@ def workshop_report(*, workshop: Workshop) -> Report:
         .values_list("action", "n")
     )
     report.hides, report.unhides = moderation.get("hide", 0), moderation.get("unhide", 0)
+    report.erased_people = live.participants.filter(erased_at__isnull=False).count()
     report.top = _top(report.walls)
-    report.agreements = _agreement_results(workshop, areas)
+    report.agreements = _agreement_results(workshop, split)
     return report
 
 
-def _emotions(live: LiveSession, areas: list[Area]) -> list[EmotionTable]:
+def _by_group(counts: Mapping[int | None, int], split: SmallGroups[int]) -> list[int]:
+    """An area-keyed count as the breakdown's columns (merged areas summed)."""
+    return [sum(counts.get(key, 0) for key in group.keys) for group in split.groups]
+
+
+def _emotions(live: LiveSession, split: SmallGroups[int]) -> list[EmotionTable]:
     counts: dict[str, Counter[tuple[str, int]]] = defaultdict(Counter)
     for moment, area_id, emotion, n in (
         EmotionCheck.objects.filter(live=live)
@@ -334,8 +357,9 @@ def _emotions(live: LiveSession, areas: list[Area]) -> list[EmotionTable]:
     for moment, label in EmotionCheck.Moment.choices:
         rows = []
         for emotion, emotion_label in Emotion.choices:
-            per_area = [counts[moment][(emotion, area.pk)] for area in areas]
-            total = sum(n for (e, _a), n in counts[moment].items() if e == emotion)
+            by_area = {a: n for (e, a), n in counts[moment].items() if e == emotion}
+            per_area = _by_group(by_area, split)
+            total = sum(by_area.values())
             if total:
                 rows.append(EmotionRow(label=str(emotion_label), counts=per_area, total=total))
         tables.append(
@@ -345,7 +369,7 @@ def _emotions(live: LiveSession, areas: list[Area]) -> list[EmotionTable]:
 
 
 def _contributions_per_block(
-    live: LiveSession, workshop: Workshop, areas: list[Area]
+    live: LiveSession, workshop: Workshop, split: SmallGroups[int]
 ) -> list[BlockContributions]:
     counts: dict[int, Counter[int | None]] = defaultdict(Counter)
     for block_id, area_id, anonymous, n in (
@@ -363,7 +387,7 @@ def _contributions_per_block(
         result.append(
             BlockContributions(
                 block=block,
-                per_area=[per_block[area.pk] for area in areas],
+                per_area=_by_group(per_block, split),
                 anonymous=per_block[None],
                 total=sum(per_block.values()),
             )
@@ -371,7 +395,7 @@ def _contributions_per_block(
     return result
 
 
-def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
+def _walls(live: LiveSession, workshop: Workshop, split: SmallGroups[int]) -> list[BlockWall]:
     cards_by_block: dict[int, list[Contribution]] = defaultdict(list)
     for card in (
         Contribution.objects.filter(live=live)
@@ -388,7 +412,8 @@ def _walls(live: LiveSession, workshop: Workshop) -> list[BlockWall]:
         return WallCard(
             text=card.text,
             votes=card.votes,
-            area_name="" if card.anonymous or card.area is None else card.area.name,
+            # A card of a small area says «Otras áreas»: its area would nearly name its author.
+            area_name="" if card.anonymous or card.area is None else split.label_of(card.area_id),
             anonymous=card.anonymous,
         )
 
@@ -439,7 +464,7 @@ def _top(walls: list[BlockWall]) -> list[TopContribution]:
     return sorted(items, key=lambda item: -item.votes)[:TOP_CONTRIBUTIONS]
 
 
-def _agreement_results(workshop: Workshop, areas: list[Area]) -> list[AgreementResult]:
+def _agreement_results(workshop: Workshop, split: SmallGroups[int]) -> list[AgreementResult]:
     agreements = list(
         workshop.agreements.order_by("id")
         .select_related("principle")
@@ -463,12 +488,12 @@ def _agreement_results(workshop: Workshop, areas: list[Area]) -> list[AgreementR
                 agreement=agreement,
                 consents=[
                     ConsentRow(
-                        area=area,
-                        agree=counts[(area.pk, Consent.Choice.AGREE)],
-                        object=counts[(area.pk, Consent.Choice.OBJECT)],
-                        abstain=counts[(area.pk, Consent.Choice.ABSTAIN)],
+                        label=group.label,
+                        agree=sum(counts[(key, Consent.Choice.AGREE)] for key in group.keys),
+                        object=sum(counts[(key, Consent.Choice.OBJECT)] for key in group.keys),
+                        abstain=sum(counts[(key, Consent.Choice.ABSTAIN)] for key in group.keys),
                     )
-                    for area in areas
+                    for group in split.groups
                 ],
             )
         )

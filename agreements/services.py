@@ -214,9 +214,17 @@ def agreement_ask_consent(*, agreement: Agreement) -> Agreement:
 
 @transaction.atomic
 def consent_submit(
-    *, participant: Participant, agreement_id: int, version: int, choice: str, reason: str = ""
+    *,
+    participant: Participant,
+    agreement_id: int,
+    version: int,
+    choice: str,
+    reason: str = "",
+    signed: bool = False,
 ) -> tuple[Consent, bool]:
-    """A participant's own consent to the current version; once per version."""
+    """A participant's own consent to the current version; once per version. Unsigned (the
+    default), nobody sees who gave it: the room sees an objection's reason, the control room
+    its reason and group; signed, the control room also sees the name."""
     from facilitation.services import _active
 
     participant, live = _active(participant)
@@ -244,6 +252,7 @@ def consent_submit(
                 area=participant.area,
                 choice=choice,
                 reason=reason,
+                signed=bool(signed) and choice == Consent.Choice.OBJECT,
             )
     except IntegrityError:
         return Consent.objects.get(

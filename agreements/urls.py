@@ -7,6 +7,7 @@ urlpatterns = [
     path("acuerdos/", views.agreement_list, name="agreement_list"),
     path("acuerdos/exportar.csv", views.agreement_export, name="agreement_export"),
     path("acuerdos/exportar.xlsx", views.agreement_export_xlsx, name="agreement_export_xlsx"),
+    path("acuerdos/exportaciones/", views.agreement_export_log, name="agreement_export_log"),
     path("acuerdos/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("acuerdos/<int:pk>/comentar/", views.agreement_comment, name="agreement_comment"),
     path(

@@ -13,16 +13,18 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from agreements import exports, selectors, services
+from agreements import access_log, exports, selectors, services
 from agreements.access import access_agreement, access_owner, owner_for_token
 from agreements.exports import Table
 from agreements.forms import AgreementFilterForm, CommentForm, OwnerStatusForm
-from agreements.models import Agreement
+from agreements.models import Agreement, ReportAccess
 from workshops.access import access_workshop, manager_required, member_required
 from workshops.models import Organisation
 
@@ -165,14 +167,34 @@ def _agreements_table(request: HtmxHttpRequest) -> Table:
 @member_required
 def agreement_export(request: HtmxHttpRequest) -> HttpResponse:
     today = selectors.organisation_today(request.organisation).strftime("%Y-%m-%d")
-    return exports.csv_response(f"acuerdos-{today}.csv", _agreements_table(request))
+    response = exports.csv_response(f"acuerdos-{today}.csv", _agreements_table(request))
+    access_log.report_access_record(
+        organisation=request.organisation,
+        user=request.user,
+        kind=ReportAccess.Kind.AGREEMENTS_CSV,
+    )
+    return response
 
 
 @require_GET
 @member_required
 def agreement_export_xlsx(request: HtmxHttpRequest) -> HttpResponse:
     today = selectors.organisation_today(request.organisation).strftime("%Y-%m-%d")
-    return exports.xlsx_response(f"acuerdos-{today}.xlsx", [_agreements_table(request)])
+    response = exports.xlsx_response(f"acuerdos-{today}.xlsx", [_agreements_table(request)])
+    access_log.report_access_record(
+        organisation=request.organisation,
+        user=request.user,
+        kind=ReportAccess.Kind.AGREEMENTS_XLSX,
+    )
+    return response
+
+
+@require_GET
+@member_required
+def agreement_export_log(request: HtmxHttpRequest) -> HttpResponse:
+    """Who exported the organisation's agreements (the acta's own log is on the acta)."""
+    accesses = access_log.agreements_export_accesses(organisation=request.organisation)
+    return render(request, "agreements/agreement_export_log.html", {"accesses": accesses})
 
 
 # --- one agreement ----------------------------------------------------------------------------
@@ -279,7 +301,56 @@ def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpRespons
 def workshop_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     workshop = access_workshop(request.organisation, pk)
     report = selectors.workshop_report(workshop=workshop)
-    return render(request, "agreements/workshop_report.html", {"report": report})
+    # Recorded before rendering, so readers see their own opening in the log; a page that
+    # fails to render takes its entry back with it.
+    with transaction.atomic():
+        access_log.report_access_record(
+            organisation=request.organisation,
+            user=request.user,
+            kind=ReportAccess.Kind.ACTA,
+            workshop=workshop,
+        )
+        context = {
+            "report": report,
+            "erasure_notes": _erasure_notes(report),
+            "accesses": access_log.workshop_accesses(workshop=workshop),
+            "reopen_minutes": int(access_log.ACTA_REOPEN_WINDOW.total_seconds() // 60),
+        }
+        return render(request, "agreements/workshop_report.html", context)
+
+
+def _erasure_notes(report: selectors.Report) -> list[str]:
+    """What the acta and its exports say about erased names and texts (Ley 1581 de 2012)."""
+    live = report.live
+    if live is None:
+        return []
+    organisation = report.workshop.organisation
+    if live.texts_erased_at is not None:
+        days = organisation.retention_days
+        erased_on = timezone.localdate(live.texts_erased_at, organisation.zone)
+        return [
+            ngettext(
+                "Los nombres y textos de esta sesión se borraron el %(date)s (periodo de "
+                "conservación de %(days)d día).",
+                "Los nombres y textos de esta sesión se borraron el %(date)s (periodo de "
+                "conservación de %(days)d días).",
+                days,
+            )
+            % {"date": date_format(erased_on, "DATE_FORMAT"), "days": days},
+            _("Se conservan los acuerdos, sus responsables y todas las cifras."),
+        ]
+    if report.erased_people:
+        return [
+            ngettext(
+                "Los datos de %(n)d persona se borraron porque lo pidió: su nombre y los "
+                "textos que firmó ya no aparecen. Las cifras se conservan.",
+                "Los datos de %(n)d personas se borraron porque lo pidieron: sus nombres y "
+                "los textos que firmaron ya no aparecen. Las cifras se conservan.",
+                report.erased_people,
+            )
+            % {"n": report.erased_people}
+        ]
+    return []
 
 
 def _report_agreements(report: selectors.Report, organisation: Organisation) -> Table:
@@ -322,23 +393,31 @@ def _report_agreements(report: selectors.Report, organisation: Organisation) -> 
 
 def _wall_rows(report: selectors.Report) -> list[list[object]]:
     rows: list[list[object]] = []
+    erased = _("(texto borrado)")  # an erased text is empty (facilitation.retention)
     for wall in report.walls:
         for theme in wall.themes:
             for card in theme.cards:
                 author = _("Anónimo") if card.anonymous else card.area_name
                 rows.append(
-                    [wall.block.title, theme.name, theme.votes, card.text, card.votes, author]
+                    [
+                        wall.block.title,
+                        theme.name or erased,
+                        theme.votes,
+                        card.text or erased,
+                        card.votes,
+                        author,
+                    ]
                 )
         for card in wall.loose:
             author = _("Anónimo") if card.anonymous else card.area_name
-            rows.append([wall.block.title, "", None, card.text, card.votes, author])
+            rows.append([wall.block.title, "", None, card.text or erased, card.votes, author])
     return rows
 
 
 def _report_tables(report: selectors.Report, organisation: Organisation) -> list[Table]:
     """The acta's tables, one sheet each: counts and texts only, never who wrote what."""
-    areas = [area.name for area in report.areas]
-    return [
+    areas = [group.label for group in report.columns]
+    tables = [
         _report_agreements(report, organisation),
         Table(
             _("Asistencia"),
@@ -372,6 +451,10 @@ def _report_tables(report: selectors.Report, organisation: Organisation) -> list
             _wall_rows(report),
         ),
     ]
+    notes = _erasure_notes(report)
+    for table in tables:
+        table.notes = notes
+    return tables
 
 
 @require_GET
@@ -380,9 +463,16 @@ def workshop_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     organisation = request.organisation
     workshop = access_workshop(organisation, pk)
     report = selectors.workshop_report(workshop=workshop)
-    return exports.csv_response(
-        f"acta-{workshop.date:%Y-%m-%d}-acuerdos.csv", _report_agreements(report, organisation)
+    table = _report_agreements(report, organisation)
+    table.notes = _erasure_notes(report)
+    response = exports.csv_response(f"acta-{workshop.date:%Y-%m-%d}-acuerdos.csv", table)
+    access_log.report_access_record(
+        organisation=organisation,
+        user=request.user,
+        kind=ReportAccess.Kind.ACTA_CSV,
+        workshop=workshop,
     )
+    return response
 
 
 @require_GET
@@ -391,6 +481,13 @@ def workshop_report_xlsx(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     organisation = request.organisation
     workshop = access_workshop(organisation, pk)
     report = selectors.workshop_report(workshop=workshop)
-    return exports.xlsx_response(
+    response = exports.xlsx_response(
         f"acta-{workshop.date:%Y-%m-%d}.xlsx", _report_tables(report, organisation)
     )
+    access_log.report_access_record(
+        organisation=organisation,
+        user=request.user,
+        kind=ReportAccess.Kind.ACTA_XLSX,
+        workshop=workshop,
+    )
+    return response

@@ -20,6 +20,8 @@ HTTP_TIMEOUT = 60.0
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 AREA_RE = re.compile(r'<input[^>]*name="area"[^>]*value="([^"]+)"')
 AREA_RE2 = re.compile(r'<input[^>]*value="([^"]+)"[^>]*name="area"')
+# The privacy notice's version the join form shows; a person accepts it to join.
+NOTICE_RE = re.compile(r'<input[^>]*name="privacy_version"[^>]*value="(\d+)"')
 ASSET_RE = re.compile(
     r'<(?:link[^>]*rel="(?:stylesheet|icon)"[^>]*href|script[^>]*src)="([^"]+)"', re.IGNORECASE
 )
@@ -286,10 +288,16 @@ class AppPhone(WsPhone):
         areas = AREA_RE.findall(html) or AREA_RE2.findall(html)
         if not areas:
             raise RuntimeError("no area in join form")
+        notice = NOTICE_RE.search(html)
+        if notice is None:
+            raise RuntimeError("no privacy notice version in join form")
         form = {
             "csrfmiddlewaretoken": csrf,
             "name": f"Persona {self.index}",
             "area": areas[self.index % len(areas)],
+            # Each simulated person reads the notice and accepts it, as the form asks.
+            "privacy_accepted": "on",
+            "privacy_version": notice.group(1),
         }
         posted = await self.http.request("POST", path, form)
         if posted.status != 302:

@@ -4,11 +4,12 @@ daphne hands every frame to Twisted, whose transport buffers without limit what 
 not read: a phone that stops reading (or a client that never does) made the server grow by
 about 0.37 MB a second in a live room, until the ping timeout dropped it. An ASGI application
 cannot see that buffer, so this wraps daphne's `serverSend`: a frame that would go onto a
-socket with more than settings.WS_MAX_BUFFERED_BYTES (512 KiB) already waiting is not queued, and the connection is
-dropped at once (its memory freed). A phone that is alive reconnects by itself and gets a
-full snapshot, which is how it catches up after any loss (shared/REALTIME.md); a socket that
-never reads is gone. The kernel's own send buffer (hundreds of KiB) is filled before a byte
-waits here, so a phone merely slow on venue Wi-Fi is far from the bound.
+socket with more than settings.WS_MAX_BUFFERED_BYTES (512 KiB) already waiting is not
+queued, and the connection is dropped at once (its memory freed). A phone that is alive
+reconnects by itself and gets a full snapshot, which is how it catches up after any loss
+(shared/REALTIME.md); a socket that never reads is gone. The kernel's own send buffer
+(hundreds of KiB) is filled before a byte waits here, so a phone merely slow on venue
+Wi-Fi is far from the bound.
 
 Installed from config/asgi.py, which daphne imports before serving; the wrapped method is
 daphne's own (pinned in requirements.txt), so a change of daphne's internals shows at once in

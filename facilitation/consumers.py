@@ -79,6 +79,24 @@ def parse_frame(text: str) -> dict[str, Any]:
     return data
 
 
+def _key_of(data: object, text: str) -> str | None:
+    """The key of a refused frame, read leniently (NaN and Infinity allowed) when it did not
+    parse strictly; None when there is no string key UTF-8 can hold."""
+    if not isinstance(data, dict):
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+    key = data.get("key") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not key:
+        return None
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return None
+    return key[:100]
+
+
 def text_field(data: dict[str, Any], name: str, limit: int | None = None) -> str:
     """A text field: a string or absent; a list, a number or an object is refused (a list
     used to be stored as its Python spelling)."""
@@ -88,6 +106,14 @@ def text_field(data: dict[str, Any], name: str, limit: int | None = None) -> str
     if not isinstance(value, str):
         raise BadFrame
     return value[:limit] if limit else value
+
+
+def flag_field(data: dict[str, Any], name: str) -> bool:
+    """A yes/no: true, false or absent (false); anything else is refused."""
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise BadFrame
+    return value
 
 
 def id_field(data: dict[str, Any], name: str) -> int:
@@ -253,10 +279,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 with translation.override(self.language()):
                     await self.handle(data)
             except BadFrame:
-                key = data.get("key") if isinstance(data, dict) else None
-                await self.send_error(
-                    _("Mensaje no válido."), key[:100] if isinstance(key, str) else None
-                )
+                # The refusal names the message's key when it has a usable one, so a phone
+                # drops it from its outbox instead of resending it after every reconnect.
+                await self.send_error(_("Mensaje no válido."), _key_of(data, text_data))
                 return
         except Exception as error:
             if isinstance(error, RETRYABLE) and isinstance(data, dict) and data.get("key"):
@@ -440,6 +465,7 @@ class ParticipantConsumer(LiveConsumer):
                     version=id_field(data, "version"),
                     choice=text_field(data, "choice"),
                     reason=text_field(data, "reason"),
+                    signed=flag_field(data, "signed"),
                 )
             else:
                 await self.send_error(_("Mensaje no válido."), key or None)

@@ -35,15 +35,48 @@ class JoinForm(forms.Form):
         error_messages={"invalid_choice": _("Elige una de las áreas invitadas.")},
     )
 
-    def __init__(self, *args: Any, areas: list[Area], **kwargs: Any) -> None:
+    # The notice's version the page showed, echoed back: an acceptance names what was read.
+    privacy_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    privacy_accepted = forms.BooleanField(
+        label=_("Leí el aviso de privacidad y autorizo el uso de mis datos como allí se explica."),
+        error_messages={
+            "required": _(
+                "Para entrar necesitas aceptar el aviso de privacidad: léelo y marca la casilla."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, areas: list[Area], notice_version: int, **kwargs: Any) -> None:
+        """notice_version: the organisation's current privacy notice version."""
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.filter(pk__in=[a.pk for a in areas])
+        self.notice_version = notice_version
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Escribe tu nombre o un alias."))
         return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if (
+            cleaned.get("privacy_accepted")
+            and cleaned.get("privacy_version") != self.notice_version
+        ):
+            # The organisation changed its notice while this page was open: accepting what
+            # was read would not be accepting what applies.
+            self.add_error(
+                "privacy_accepted",
+                forms.ValidationError(
+                    _(
+                        "El aviso de privacidad cambió mientras lo leías. Léelo de nuevo y, si "
+                        "estás de acuerdo, marca otra vez la casilla."
+                    ),
+                    code="notice_changed",
+                ),
+            )
+        return cleaned
 
 
 class DateInput(forms.DateInput):
@@ -152,3 +185,18 @@ class BaseOwnerFormSet(forms.BaseFormSet):
 
 
 OwnerFormSet = forms.formset_factory(OwnerForm, formset=BaseOwnerFormSet, extra=3, max_num=8)
+
+
+class EraseParticipantForm(forms.Form):
+    """Erasing a person's data is asked for by that person (Ley 1581 de 2012): whoever erases
+    says so, and nothing is erased without it."""
+
+    requested = forms.BooleanField(
+        label=_("Esta persona pidió que se borren sus datos."),
+        error_messages={
+            "required": _(
+                "Marca la casilla para confirmar que esta persona pidió que se borren sus "
+                "datos. No se borró nada."
+            )
+        },
+    )

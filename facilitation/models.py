@@ -45,6 +45,8 @@ class LiveSession(models.Model):
     participants_seq = models.PositiveBigIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the retention period erased its names and texts (the acta says so).
+    texts_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("sesión en vivo")
@@ -100,6 +102,11 @@ class Participant(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
     table_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The privacy notice this person accepted on joining (Ley 1581 de 2012), and when.
+    privacy_version = models.PositiveIntegerField(null=True, blank=True)
+    privacy_accepted_at = models.DateTimeField(null=True, blank=True)
+    # Their name and texts were erased (on request, or by the retention period).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("participante")

@@ -24,6 +24,7 @@ from facilitation.models import (
     Participant,
     ThemeSuggestion,
 )
+from facilitation.privacy import small_groups_merged
 from facilitation.wall import WallEntry, open_suggestions, ranked, wall_entries
 from workshops import method
 from workshops.method import DIAGNOSIS_KIND, MIN_DIAGNOSES, PRINCIPLES_KIND
@@ -209,6 +210,8 @@ class LiveState:
     consent_answers: int = 0
     # The projector's tally of the agreement in consultation: (label, count) per answer.
     consent_tally: list[tuple[str, int]] = field(default_factory=list)
+    # The projector's objections to it: their reasons only, never who or which area.
+    consent_objections: list[str] = field(default_factory=list)
     guide: BlockGuide | None = None
     # "current" in the principles block, "past" once the agenda went beyond it: a phone that
     # has not answered the principles then shows them and asks.
@@ -408,6 +411,16 @@ def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> Live
                 (label, tally.get(choice, 0)) for choice, label in Consent.Choice.choices
             ]
             state.consent_answers = sum(tally.values())
+            if audience == "projector":
+                state.consent_objections = list(
+                    Consent.objects.filter(
+                        agreement=state.consenting,
+                        version=state.consenting.version,
+                        choice=Consent.Choice.OBJECT,
+                    )
+                    .order_by("reason")  # alphabetical: never the order people answered
+                    .values_list("reason", flat=True)
+                )
     if block is not None and block.kind.slug == OPEN_AGREEMENTS_KIND:
         state.open_agreements = open_agreements(live.workshop)
     return state
@@ -806,10 +819,20 @@ TOP_CONTRIBUTIONS = 8
 
 @dataclass
 class AreaConsent:
-    area: Area
+    label: str  # an area, or the areas too small to show apart (facilitation.privacy)
     agree: int = 0
     object: int = 0
     abstain: int = 0
+
+
+@dataclass(frozen=True)
+class Objection:
+    """An objection as the control room shows it: its reason; who wrote it and their group
+    (never a group smaller than the organisation's minimum) only if they signed it."""
+
+    reason: str
+    group: str
+    signed_by: str = ""
 
 
 @dataclass
@@ -819,9 +842,10 @@ class LiveAgreement:
 
     agreement: Agreement
     consents: list[AreaConsent]
-    objections: list[Consent]
+    objections: list[Objection]
     missing_areas: list[Area]
     earlier: list[AgreementVersion]
+    small_groups_note: str = ""
 
     @property
     def answered(self) -> int:
@@ -921,7 +945,14 @@ def live_agreements(live: LiveSession) -> list[LiveAgreement]:
     agreements = _session_agreements(live)
     if not agreements:
         return []
-    invited = [inv.area for inv in live.workshop.invited.select_related("area")]
+    present = Counter(
+        live.participants.filter(removed_at__isnull=True).values_list("area_id", flat=True)
+    )
+    areas = {area.pk: area for area in live.workshop.organisation.areas.all()}
+    split = small_groups_merged(
+        [(pk, area.name, present[pk]) for pk, area in areas.items()],
+        live.workshop.organisation.min_group_size,
+    )
     consents = list(
         Consent.objects.filter(agreement__in=agreements)
         .select_related("participant", "area")
@@ -935,18 +966,29 @@ def live_agreements(live: LiveSession) -> list[LiveAgreement]:
         current = [
             c for c in consents if c.agreement_id == agreement.pk and c.version == agreement.version
         ]
-        per_area = {area.pk: AreaConsent(area) for area in invited}
+        per_group = {group: AreaConsent(group.label) for group in split.groups}
         for consent in current:
-            row = per_area.setdefault(consent.area_id, AreaConsent(consent.area))
-            setattr(row, consent.choice, getattr(row, consent.choice) + 1)
+            group = split.group_of(consent.area_id)
+            if group is not None:
+                row = per_group[group]
+                setattr(row, consent.choice, getattr(row, consent.choice) + 1)
         owned = {owner.area_id for owner in agreement.owners.all()}
         result.append(
             LiveAgreement(
                 agreement=agreement,
-                consents=list(per_area.values()),
-                objections=[c for c in current if c.choice == Consent.Choice.OBJECT],
+                consents=list(per_group.values()),
+                objections=[
+                    Objection(
+                        reason=c.reason,
+                        group=split.label_of(c.area_id) if c.signed else "",
+                        signed_by=c.participant.name if c.signed else "",
+                    )
+                    for c in current
+                    if c.choice == Consent.Choice.OBJECT
+                ],
                 missing_areas=[a for a in agreement.areas.all() if a.pk not in owned],
                 earlier=[v for v in versions.get(agreement.pk, []) if v.number < agreement.version],
+                small_groups_note=split.note,
             )
         )
     return result

@@ -532,7 +532,13 @@ def live_for_code(raw_code: str) -> LiveSession | None:
 
 
 @transaction.atomic
-def participant_join(*, live: LiveSession, name: str, area: Area) -> Participant:
+def participant_join(
+    *, live: LiveSession, name: str, area: Area, privacy_version: int | None = None
+) -> Participant:
+    """privacy_version: the version of the organisation's privacy notice the person accepted
+    (the join form requires it; Ley 1581 de 2012), recorded with the time. One that is no
+    longer current is refused: the notice changed while they read it. None records no
+    acceptance: only for people added without the join form (seeding, tests)."""
     live = _locked(live)
     if not live.door_open:
         raise LiveError(_("La sesión ya no recibe más personas. Habla con quien facilita."))
@@ -541,7 +547,23 @@ def participant_join(*, live: LiveSession, name: str, area: Area) -> Participant
         raise LiveError(_("Escribe tu nombre o un alias."))
     if not live.workshop.invited.filter(area=area).exists():
         raise LiveError(_("Elige una de las áreas invitadas."))
-    participant = Participant.objects.create(live=live, name=name, area=area)
+    accepted_at = None
+    if privacy_version is not None:
+        if privacy_version != live.workshop.organisation.privacy_notice_version:
+            raise LiveError(
+                _(
+                    "El aviso de privacidad cambió mientras lo leías. Léelo de nuevo y, si "
+                    "estás de acuerdo, marca otra vez la casilla."
+                )
+            )
+        accepted_at = timezone.now()
+    participant = Participant.objects.create(
+        live=live,
+        name=name,
+        area=area,
+        privacy_version=privacy_version,
+        privacy_accepted_at=accepted_at,
+    )
     _changed(live, phones=False)  # presence: the staff's screens only
     return participant
 

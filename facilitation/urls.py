@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facilitation import theme_views, views
+from facilitation import erasure_views, theme_views, views
 
 urlpatterns = [
     path("sesiones/<int:pk>/en-vivo/", views.live_start, name="live_start"),
@@ -23,6 +23,12 @@ urlpatterns = [
         name="themes_action",
     ),
     path("en-vivo/<int:live_id>/enlaces/", views.owner_cards, name="owner_cards"),
+    path("en-vivo/<int:live_id>/personas/", erasure_views.session_people, name="session_people"),
+    path(
+        "en-vivo/<int:live_id>/personas/<int:participant_id>/borrar/",
+        erasure_views.participant_erase,
+        name="participant_erase",
+    ),
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),
     path("p/<str:token>/", views.participant_live, name="participant_live"),

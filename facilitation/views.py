@@ -38,6 +38,7 @@ from facilitation.models import (
     Participant,
     Theme,
 )
+from facilitation.privacy import privacy_notice_text
 from facilitation.selectors import (
     live_state,
     method_for_phones,
@@ -516,12 +517,18 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _join_form(request: HttpRequest, live: LiveSession) -> HttpResponse:
+    organisation = live.workshop.organisation
     areas = [invited.area for invited in live.workshop.invited.select_related("area")]
-    form = JoinForm(request.POST or None, areas=areas)
+    form = JoinForm(
+        request.POST or None, areas=areas, notice_version=organisation.privacy_notice_version
+    )
     if request.method == "POST" and form.is_valid():
         try:
             participant = services.participant_join(
-                live=live, name=form.cleaned_data["name"], area=form.cleaned_data["area"]
+                live=live,
+                name=form.cleaned_data["name"],
+                area=form.cleaned_data["area"],
+                privacy_version=form.cleaned_data["privacy_version"],
             )
         except ValidationError as error:
             form.add_error(None, error.messages[0])
@@ -529,4 +536,13 @@ def _join_form(request: HttpRequest, live: LiveSession) -> HttpResponse:
             request.session.cycle_key()
             remember_participant(request, participant)
             return redirect("participant_live", token=live.qr_token)
-    return render(request, "facilitation/join.html", {"live": live, "form": form})
+    return render(
+        request,
+        "facilitation/join.html",
+        {
+            "live": live,
+            "form": form,
+            "notice": privacy_notice_text(organisation),
+            "notice_version": organisation.privacy_notice_version,
+        },
+    )

@@ -78,6 +78,94 @@ class OrganisationForm(forms.ModelForm):
         fields = ["name", "time_zone"]
 
 
+def _number_between(low: int, high: int, message: str, **kwargs: Any) -> forms.IntegerField:
+    """An integer field whose every refusal says the range (`message`, already lazy)."""
+    return forms.IntegerField(
+        min_value=low,
+        max_value=high,
+        error_messages={
+            "required": message,
+            "invalid": message,
+            "min_value": message,
+            "max_value": message,
+        },
+        **kwargs,
+    )
+
+
+TOO_LONG = _(
+    "Este texto es demasiado largo: máximo %(limit_value)d caracteres (tiene %(show_value)d)."
+)
+
+
+class OrganisationPrivacyForm(forms.Form):
+    """What stays in the room and how personal data is handled. A blank text means the
+    default one, which the page shows beside the field."""
+
+    confidentiality_statement = forms.CharField(
+        label=_("Declaración de confidencialidad"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        error_messages={"max_length": TOO_LONG},
+        help_text=_(
+            "Qué guarda el acta, quién la puede leer y qué significa que un aporte sea "
+            "anónimo. Se muestra al entrar a una sesión, en el bloque de principios y al "
+            "comienzo del acta. Déjalo vacío para usar el texto por defecto."
+        ),
+    )
+    privacy_notice = forms.CharField(
+        label=_("Texto del aviso de privacidad"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"max_length": TOO_LONG},
+        help_text=_(
+            "Cada persona lo acepta antes de entrar a una sesión (Ley 1581 de 2012). Debe "
+            "decir quién es el responsable del tratamiento de los datos, para qué se usan, "
+            "cuáles se guardan (nombre, área, emociones, aportes), quién los ve, por cuánto "
+            "tiempo y cómo puede cada persona conocerlos, actualizarlos, rectificarlos o pedir "
+            "que se supriman. Déjalo vacío para usar el texto por defecto."
+        ),
+    )
+    privacy_contact = forms.CharField(
+        label=_("Contacto para datos personales"),
+        required=False,
+        max_length=200,
+        error_messages={"max_length": TOO_LONG},
+        help_text=_(
+            "Un correo o un teléfono para que cada persona pueda conocer, actualizar, "
+            "rectificar o pedir que se supriman sus datos. El aviso por defecto lo menciona; "
+            "si lo dejas vacío, remite a la persona que facilita."
+        ),
+    )
+    min_group_size = _number_between(
+        2,
+        20,
+        _("Escribe un número entero entre 2 y 20."),
+        label=_("Tamaño mínimo de un grupo"),
+        help_text=_(
+            "Ninguna cifra por área se muestra para un grupo con menos personas que este "
+            "número: esas áreas aparecen juntas como «Otras áreas». Entre 2 y 20."
+        ),
+    )
+    retention_days = _number_between(
+        1,
+        3650,
+        _("Escribe un número entero entre 1 y 3650."),
+        label=_("Días de conservación"),
+        help_text=_(
+            "Cuántos días después de cerrar una sesión se borran los nombres de los "
+            "participantes y los textos de sus aportes; los acuerdos y las cifras se "
+            "conservan. Entre 1 y 3650."
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, organisation: Organisation) -> dict[str, Any]:
+        return {name: getattr(organisation, name) for name in cls.base_fields}
+
+
 class AreaForm(forms.Form):
     name = forms.CharField(label=_("Nombre del área"), max_length=60)
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,27 @@ class Organisation(models.Model):
     slug = models.SlugField(_("identificador"), max_length=60, unique=True)
     time_zone = models.CharField(
         _("zona horaria"), max_length=64, default="America/Bogota", validators=[validate_time_zone]
+    )
+    # Trust and personal data (issue 12). No breakdown by area shows a group of fewer people
+    # than min_group_size (facilitation/privacy.py).
+    min_group_size = models.PositiveSmallIntegerField(
+        _("tamaño mínimo de un grupo"),
+        default=3,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+    )
+    # Blank: the default text (facilitation/privacy.py), in the reader's language.
+    confidentiality_statement = models.TextField(_("declaración de confidencialidad"), blank=True)
+    privacy_notice = models.TextField(_("aviso de privacidad"), blank=True)
+    # Bumped whenever the notice's text changes: a participant's acceptance names its version.
+    privacy_notice_version = models.PositiveIntegerField(default=1)
+    privacy_contact = models.CharField(
+        _("contacto para datos personales"), max_length=200, blank=True
+    )
+    # Days after a session closes before its names and texts are erased (erase_expired).
+    retention_days = models.PositiveIntegerField(
+        _("días de conservación"),
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from facilitation.privacy import privacy_notice_as_read
 from workshops import method
 from workshops.agenda import DEFAULT_CHECKLIST, MAXIMUM_MINUTES, format_minutes
 from workshops.models import (
@@ -136,11 +137,65 @@ def organisation_create(
 
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, name: str, time_zone: str) -> Organisation:
+    organisation = _locked_organisation(organisation)
+    notice_before = privacy_notice_as_read(organisation)
     organisation.name = name
     organisation.time_zone = time_zone
     organisation.full_clean()
-    organisation.save(update_fields=["name", "time_zone"])
+    fields = ["name", "time_zone"]
+    # The default privacy notice names the organisation: a new name is a new notice.
+    fields += _notice_version_bumped(organisation, notice_before)
+    organisation.save(update_fields=fields)
     return organisation
+
+
+@transaction.atomic
+def organisation_privacy_update(
+    *,
+    organisation: Organisation,
+    confidentiality_statement: str,
+    privacy_notice: str,
+    privacy_contact: str,
+    min_group_size: int,
+    retention_days: int,
+) -> Organisation:
+    """What stays in the room and how personal data is handled. A blank text means the
+    default one (facilitation/privacy.py). The privacy notice's version goes up when the
+    notice a participant reads changes (its own text, or the default through the contact
+    or the retention period it names), so every acceptance names the text the person saw.
+    Returns the saved organisation (read again, locked: the caller's copy may be stale)."""
+    organisation = _locked_organisation(organisation)
+    notice_before = privacy_notice_as_read(organisation)
+    organisation.confidentiality_statement = confidentiality_statement.strip()
+    organisation.privacy_notice = privacy_notice.strip()
+    organisation.privacy_contact = privacy_contact.strip()
+    organisation.min_group_size = min_group_size
+    organisation.retention_days = retention_days
+    organisation.full_clean()
+    fields = [
+        "confidentiality_statement",
+        "privacy_notice",
+        "privacy_contact",
+        "min_group_size",
+        "retention_days",
+    ]
+    fields += _notice_version_bumped(organisation, notice_before)
+    organisation.save(update_fields=fields)
+    return organisation
+
+
+def _locked_organisation(organisation: Organisation) -> Organisation:
+    """The organisation's row, locked until the caller's transaction ends: two managers
+    saving at once must not both read the same notice version."""
+    return Organisation.objects.select_for_update().get(pk=organisation.pk)
+
+
+def _notice_version_bumped(organisation: Organisation, notice_before: str) -> list[str]:
+    """Start a new notice version if the notice now reads differently; the fields to save."""
+    if privacy_notice_as_read(organisation) == notice_before:
+        return []
+    organisation.privacy_notice_version += 1
+    return ["privacy_notice_version"]
 
 
 @transaction.atomic

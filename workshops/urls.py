@@ -11,6 +11,7 @@ urlpatterns = [
     path("preguntas/<int:pk>/editar/", views.question_edit, name="question_edit"),
     path("preguntas/<int:pk>/eliminar/", views.question_delete, name="question_delete"),
     path("organizacion/", views.organisation_settings, name="organisation_settings"),
+    path("organizacion/privacidad/", views.organisation_privacy, name="organisation_privacy"),
     path("organizacion/areas/", views.area_add, name="area_add"),
     path("organizacion/areas/<int:pk>/", views.area_rename, name="area_rename"),
     path("sesiones/<int:pk>/preparacion/", views.workshop_checklist, name="workshop_checklist"),

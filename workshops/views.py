@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from facilitation.privacy import default_confidentiality_text, default_privacy_notice_text
 from workshops import method, selectors, services
 from workshops.access import (
     access_area,
@@ -34,6 +35,7 @@ from workshops.forms import (
     LoginForm,
     MinutesForm,
     OrganisationForm,
+    OrganisationPrivacyForm,
     QuestionFilterForm,
     QuestionForm,
     QuestionWriteForm,
@@ -151,6 +153,43 @@ def organisation_settings(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "workshops/organisation.html",
         {"form": form, "area_form": area_form, "areas": organisation.areas.all()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def organisation_privacy(request: HtmxHttpRequest) -> HttpResponse:
+    """What stays in the room and how personal data is handled (issue 12)."""
+    organisation = request.organisation
+    form = OrganisationPrivacyForm(
+        request.POST or None, initial=OrganisationPrivacyForm.initial_for(organisation)
+    )
+    if request.method == "POST" and form.is_valid():
+        version = organisation.privacy_notice_version
+        organisation = services.organisation_privacy_update(
+            organisation=organisation, **form.cleaned_data
+        )
+        if organisation.privacy_notice_version != version:
+            messages.success(
+                request,
+                _(
+                    "Guardado. El aviso de privacidad cambió: quienes entren a una sesión "
+                    "desde ahora aceptarán la versión %(n)s."
+                )
+                % {"n": organisation.privacy_notice_version},
+            )
+        else:
+            messages.success(request, _("Confidencialidad y datos personales guardados."))
+        return redirect("organisation_privacy")
+    return render(
+        request,
+        "workshops/organisation_privacy.html",
+        {
+            "form": form,
+            "organisation": organisation,
+            "default_confidentiality": default_confidentiality_text(organisation),
+            "default_notice": default_privacy_notice_text(organisation),
+        },
     )
 
 

@@ -321,7 +321,7 @@
       }
       enqueue({
         type: "consent", agreement: data.get("agreement"), version: data.get("version"),
-        choice: choice, reason: reason
+        choice: choice, reason: reason, signed: choice === "object" && data.get("signed") === "1"
       }, null);
       syncConsent();
     } else if (kind === "diagnosis") {

@@ -485,8 +485,12 @@ def test_report_counts_without_names(manager_client, live, people, areas, facili
     # Consent to the final version only: Logística's objection to v1 is not counted.
     agreements = body.split('id="agreements"', 1)[1]
     assert "Respuestas a la versión 2" in agreements
-    logistica_row = agreements.split('<th scope="row">Logística</th>', 1)[1].split("</tr>", 1)[0]
-    assert logistica_row == '<td class="num">0</td><td class="num">0</td><td class="num">1</td>'
+    # One person per area: no area is shown apart (issue 12's minimum of 3), the room is one
+    # group and the page says why.
+    room_row = agreements.split('<th scope="row">Todas las áreas</th>', 1)[1].split("</tr>", 1)[0]
+    assert room_row == '<td class="num">2</td><td class="num">0</td><td class="num">1</td>'
+    assert '<th scope="row">Logística</th>' not in agreements
+    assert "ningún grupo de menos de 3 personas se muestra por separado" in agreements
     # No participant's name appears except as an owner (Ana and Beto own the agreement).
     assert "Caro" not in body
 
@@ -636,6 +640,11 @@ def test_xlsx_neutralises_formula_headers_and_drops_control_characters(
     from workshops.models import Area, Workshop
 
     live, _agreement = _play_session(live, people, areas, facilitator)
+    # Ventas has three people and the other two areas three together: Ventas' column shows
+    # (issue 12's minimum group).
+    for name, area in (("Dora", "ventas"), ("Eli", "ventas"), ("Fer", "compras")):
+        joined = live_services.participant_join(live=live, name=name, area=areas[area])
+        live_services.participant_commit(participant=joined)
     Area.objects.filter(pk=areas["ventas"].pk).update(name='=HYPERLINK("http://x","Ventas")')
     Workshop.objects.filter(pk=live.workshop_id).update(title="Sesión\x0bcon salto")
     book = _workbook(manager_client.get(reverse("workshop_report_xlsx", args=[live.workshop_id])))

@@ -79,6 +79,7 @@ def _join(page: Page, *, code: str | None, token: str, name: str, area: str) -> 
     expect(page.get_by_label("Tu nombre o un alias")).to_be_visible()
     page.get_by_label("Tu nombre o un alias").fill(name)
     page.get_by_label(area).check()
+    page.get_by_label("Leí el aviso de privacidad").check()
     page.get_by_role("button", name="Entrar a la sesión").click()
     # A name and an area only: the principles come in their own block.
     expect(page.locator("#stage")).to_be_visible()

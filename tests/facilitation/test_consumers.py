@@ -205,14 +205,10 @@ WRONG_TYPES = [
     '"intensity": Infinity}',
     '{"type": "emotion", "key": "w.2", "moment": "checkin", "emotion": "miedo", '
     '"intensity": 1e999}',
-    '{"type": "emotion", "key": "w.3", "moment": "checkin", "emotion": "miedo", '
-    '"intensity": 3.7}',
-    '{"type": "emotion", "key": "w.4", "moment": "checkin", "emotion": "miedo", '
-    '"intensity": NaN}',
-    '{"type": "emotion", "key": "w.5", "moment": ["checkin"], "emotion": "miedo", '
-    '"intensity": 4}',
-    '{"type": "emotion", "key": "w.6", "moment": "checkin", "emotion": "miedo", '
-    '"intensity": true}',
+    '{"type": "emotion", "key": "w.3", "moment": "checkin", "emotion": "miedo", "intensity": 3.7}',
+    '{"type": "emotion", "key": "w.4", "moment": "checkin", "emotion": "miedo", "intensity": NaN}',
+    '{"type": "emotion", "key": "w.5", "moment": ["checkin"], "emotion": "miedo", "intensity": 4}',
+    '{"type": "emotion", "key": "w.6", "moment": "checkin", "emotion": "miedo", "intensity": true}',
     '{"type": "emotion", "key": "w.7\\ud800", "moment": "checkin", "emotion": "miedo", '
     '"intensity": 4}',
     '{"type": "emotion", "key": "w.8", "moment": "checkin", "emotion": "miedo", '

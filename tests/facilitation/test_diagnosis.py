@@ -187,7 +187,12 @@ async def test_a_phone_sends_its_diagnosis_over_its_socket(live, joined):
     await database_sync_to_async(goto)(live, "diagnosis")
     comm, _, me = await connect_phone(joined[0])
     assert 'data-diagnosed="0"' in me["html"]
+    # Answers that are not an object: a malformed frame (issue 12, hole 4).
     await comm.send_json_to({"type": "diagnosis", "key": "x.1", "answers": "nada"})
+    refused = await receive_json(comm)
+    assert refused == {"ack": "x.1", "ok": False, "error": "Mensaje no válido."}
+    # An object with a level missing or not a step of the scale: the service says why.
+    await comm.send_json_to({"type": "diagnosis", "key": "x.4", "answers": {"islas": 2.5}})
     refused = await receive_json(comm)
     assert refused["ok"] is False and "nueve situaciones" in refused["error"]
     # JSON's Infinity is no level either: refused with the message key, socket open.

@@ -147,7 +147,7 @@ def test_a_socket_that_never_reads_is_dropped_and_the_others_carry_on(
     for n in range(80):
         laptop.post(f"/en-vivo/{live.pk}/timer-adjust/", {"minutes": "1" if n % 2 else "-1"})
         for reader in readers:  # the readers keep up
-            frame, _ = reader.wait_for(lambda m: m.get("seq", 0) > stage_before, "broadcast")
+            frame, _ = reader.wait_for(lambda m, s=stage_before: m.get("seq", 0) > s, "broadcast")
         stage_before = frame["seq"]
         if "dropped:" in server.log():
             break

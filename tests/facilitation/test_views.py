@@ -17,6 +17,8 @@ from workshops.services import workshop_create, workshop_set_status
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# The join form's privacy notice, accepted (its first version).
+ACCEPTED = {"privacy_accepted": "on", "privacy_version": 1}
 WRONG_CODE = "Ese código no corresponde a una sesión abierta."
 THROTTLED = "Demasiados intentos con códigos equivocados desde esta red."
 MARKUP = "<img src=x onerror=alert(1)>"
@@ -488,7 +490,9 @@ def test_joining_asks_a_name_and_an_area_only_and_lands_on_the_live_page(client,
     assert body.count('type="radio"') == 3
     assert "Me comprometo" not in body
 
-    response = client.post(f"/p/{live.qr_token}/", {"name": "Dora", "area": areas["ventas"].pk})
+    response = client.post(
+        f"/p/{live.qr_token}/", {"name": "Dora", "area": areas["ventas"].pk, **ACCEPTED}
+    )
     assert response.status_code == 302
     assert response["Location"] == f"/p/{live.qr_token}/"
     participant = Participant.objects.get(live=live)
@@ -510,7 +514,7 @@ def test_joining_asks_a_name_and_an_area_only_and_lands_on_the_live_page(client,
 
 def test_the_join_form_refuses_an_area_that_is_not_invited(client, live, outsider):
     foreign = outsider.organisation.areas.first()
-    response = client.post(f"/p/{live.qr_token}/", {"name": "Eva", "area": foreign.pk})
+    response = client.post(f"/p/{live.qr_token}/", {"name": "Eva", "area": foreign.pk, **ACCEPTED})
     assert response.status_code == 200
     assert "Elige una de las áreas invitadas." in response.content.decode()
     assert not Participant.objects.exists()
@@ -518,7 +522,9 @@ def test_the_join_form_refuses_an_area_that_is_not_invited(client, live, outside
 
 def test_a_locked_door_is_explained(client, live, areas):
     services.live_set_door(live=live, open=False)
-    response = client.post(f"/p/{live.qr_token}/", {"name": "Tarde", "area": areas["ventas"].pk})
+    response = client.post(
+        f"/p/{live.qr_token}/", {"name": "Tarde", "area": areas["ventas"].pk, **ACCEPTED}
+    )
     assert response.status_code == 200
     assert "La sesión ya no recibe más personas." in response.content.decode()
     assert not Participant.objects.exists()
@@ -538,7 +544,9 @@ def test_a_removed_participant_sees_the_removed_page(live, people, facilitator):
     response = phone.get(f"/p/{live.qr_token}/")
     assert "Ya no estás en esta sesión" in response.content.decode()
     # And cannot simply join again from the same phone.
-    again = phone.post(f"/p/{live.qr_token}/", {"name": "Beto 2", "area": people["ventas"].area_id})
+    again = phone.post(
+        f"/p/{live.qr_token}/", {"name": "Beto 2", "area": people["ventas"].area_id, **ACCEPTED}
+    )
     assert "Ya no estás en esta sesión" in again.content.decode()
     assert Participant.objects.filter(live=live).count() == 3
 
@@ -598,7 +606,7 @@ def test_markup_in_names_and_contributions_renders_escaped(live, areas, facilita
 def test_posts_without_a_csrf_token_are_refused(live, areas, facilitator):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(
-        f"/p/{live.qr_token}/", {"name": "Sin token", "area": areas["ventas"].pk}
+        f"/p/{live.qr_token}/", {"name": "Sin token", "area": areas["ventas"].pk, **ACCEPTED}
     )
     assert response.status_code == 403
     assert strict.post(reverse("join"), {"code": live.join_code}).status_code == 403
@@ -615,7 +623,12 @@ def test_the_join_form_works_with_its_csrf_token(live, areas):
     token = page.context["csrf_token"]
     response = strict.post(
         f"/p/{live.qr_token}/",
-        {"name": "Con token", "area": areas["ventas"].pk, "csrfmiddlewaretoken": str(token)},
+        {
+            "name": "Con token",
+            "area": areas["ventas"].pk,
+            "csrfmiddlewaretoken": str(token),
+            **ACCEPTED,
+        },
     )
     assert response.status_code == 302
     assert Participant.objects.filter(name="Con token").exists()
