@@ -274,7 +274,11 @@ def workshop_report(*, workshop: Workshop) -> Report:
     live = LiveSession.objects.filter(workshop=workshop).first()
     expected = {row.area_id: row.expected_people for row in workshop.invited.all()}
     joined: Counter[int] = Counter()
+    # The breakdowns' groups are everyone who joined, removed people included (their answers
+    # count, so must their areas; the control room uses the same people).
+    answered: Counter[int] = Counter()
     if live is not None:
+        answered.update(live.participants.values_list("area_id", flat=True))
         for area_id, n in (
             # Erasing someone still in an open session retires them at the same instant
             # (facilitation.retention): they took part, and erasure never changes a figure.
@@ -284,10 +288,10 @@ def workshop_report(*, workshop: Workshop) -> Report:
             .values_list("area_id", "n")
         ):
             joined[area_id] += n
-    area_ids = set(expected) | set(joined)
+    area_ids = set(expected) | set(joined) | set(answered)
     areas = [area for area in workshop.organisation.areas.all() if area.pk in area_ids]
     split = small_groups_merged(
-        [(area.pk, area.name, joined[area.pk]) for area in areas],
+        [(area.pk, area.name, answered[area.pk]) for area in areas],
         workshop.organisation.min_group_size,
     )
     attendance = [

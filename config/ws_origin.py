@@ -5,8 +5,8 @@ ALLOWED_HOSTS, so a page served from another port of the same host (`http://127.
 any other program on the facilitator's laptop) could open a socket with the room's cookies and
 read it. Browsers send the Origin header on every websocket handshake; here it must equal the
 handshake's own origin — scheme, host and port — as Django's CSRF check asks of a POST, or be
-listed in CSRF_TRUSTED_ORIGINS. The scheme is https when the deployment is (settings.HTTPS,
-behind TLS), http otherwise (the laptop in the room).
+listed in CSRF_TRUSTED_ORIGINS. The scheme is the proxy's X-Forwarded-Proto when it sends one,
+else https when the deployment is (settings.HTTPS), http otherwise (the laptop in the room).
 """
 
 from typing import Any
@@ -47,7 +47,10 @@ def same_origin(scope: dict[str, Any]) -> bool:
     domain, port = split_domain_port(host_header)
     if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
         return False
-    scheme = "https" if settings.HTTPS else "http"
+    # The scheme the browser used: the proxy's X-Forwarded-Proto when there is one (a browser
+    # cannot set it on a handshake), else what the deployment says.
+    forwarded = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+    scheme = forwarded if forwarded in DEFAULT_PORTS else ("https" if settings.HTTPS else "http")
     try:
         own_port = int(port) if port else None
     except ValueError:

@@ -167,7 +167,9 @@ class LinkedTexts:
 
 
 def linked_texts(participant: Participant) -> LinkedTexts:
-    """The texts linked to this person, counted (read for the confirmation page)."""
+    """The texts linked to this person, counted (read for the confirmation page, which shows
+    only the signed contributions' count: counting reasons would name who objected without
+    signing)."""
     return LinkedTexts(
         contributions=Contribution.objects.filter(participant=participant).exclude(text="").count(),
         consents=Consent.objects.filter(participant=participant).exclude(reason="").count(),

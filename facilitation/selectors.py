@@ -945,9 +945,9 @@ def live_agreements(live: LiveSession) -> list[LiveAgreement]:
     agreements = _session_agreements(live)
     if not agreements:
         return []
-    present = Counter(
-        live.participants.filter(removed_at__isnull=True).values_list("area_id", flat=True)
-    )
+    # Everyone who joined, removed people included: their answers count, so their areas do
+    # (the acta uses the same people).
+    present = Counter(live.participants.values_list("area_id", flat=True))
     areas = {area.pk: area for area in live.workshop.organisation.areas.all()}
     split = small_groups_merged(
         [(pk, area.name, present[pk]) for pk, area in areas.items()],
@@ -984,7 +984,9 @@ def live_agreements(live: LiveSession) -> list[LiveAgreement]:
                         signed_by=c.participant.name if c.signed else "",
                     )
                     for c in current
-                    if c.choice == Consent.Choice.OBJECT
+                    # An erased unsigned reason is not listed: «Sin firma: (texto borrado)»
+                    # would tie it to the person just erased.
+                    if c.choice == Consent.Choice.OBJECT and (c.reason or c.signed)
                 ],
                 missing_areas=[a for a in agreement.areas.all() if a.pk not in owned],
                 earlier=[v for v in versions.get(agreement.pk, []) if v.number < agreement.version],

@@ -46,3 +46,14 @@ def test_a_trusted_origin_is_accepted_as_listed(settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://salas.example.com"]
     assert same_origin(scope("https://salas.example.com", "127.0.0.1:8000"))
     assert not same_origin(scope("https://salas.example.com:444", "127.0.0.1:8000"))
+
+
+def test_a_tls_proxy_says_which_scheme_the_browser_used(settings):
+    settings.HTTPS = False
+    settings.ALLOWED_HOSTS = ["puente.example.com"]
+    tls = scope("https://puente.example.com", "puente.example.com")
+    tls["headers"].append((b"x-forwarded-proto", b"https"))
+    assert same_origin(tls)
+    plain = scope("http://puente.example.com", "puente.example.com")
+    plain["headers"].append((b"x-forwarded-proto", b"https"))
+    assert not same_origin(plain)

@@ -63,3 +63,18 @@ def test_a_failed_session_exits_1_after_erasing_the_others(
     assert LiveSession.objects.get(pk=fine.pk).texts_erased_at is not None
     assert LiveSession.objects.get(pk=broken.pk).texts_erased_at is None
     assert "database went away" in caplog.text
+
+
+def test_a_dry_run_lists_what_would_be_erased_and_erases_nothing(
+    organisation, facilitator, areas, library
+):
+    expired = close(other_session(organisation, facilitator, areas, "Pedido perdido"), 181)
+    close(other_session(organisation, facilitator, areas, "Reciente"), 10)
+    out = io.StringIO()
+    call_command("erase_expired", "--dry-run", stdout=out)
+    assert out.getvalue().strip().splitlines() == [
+        f"Se borraría: sesión {expired.pk} «Pedido perdido» (Aceros del Valle)",
+        "Sesiones que se borrarían: 1 (no se borró nada)",
+    ]
+    assert Participant.objects.get(live=expired).name == "Elena"
+    assert LiveSession.objects.get(pk=expired.pk).texts_erased_at is None

@@ -90,8 +90,10 @@ def test_the_confirmation_says_what_is_erased_what_is_not_and_what_is_kept(
     html = page.content.decode()
     assert "¿Borrar los datos de Ana?" in html
     assert "El texto de 1 aporte que firmó." in html
-    assert "La razón que dio al responder 1 acuerdo." in html
-    assert "La palabra que escribió junto a su emoción." in html
+    # Reasons and words are listed, never counted: a count would say who objected unsigned.
+    assert "Las razones que haya dado al responder los acuerdos, si dio alguna." in html
+    assert "La palabra que haya escrito junto a su emoción, si escribió alguna." in html
+    assert "1 acuerdo." not in html
     assert "se guardaron sin su nombre" in html  # anonymous texts cannot be found
     assert "Es responsable de 1 acuerdo" in html
     assert reverse("agreement_detail", args=[played["agreement"].pk]) in html

@@ -208,3 +208,21 @@ async def test_a_phone_objects_unsigned_by_default_and_signed_when_it_says_so(li
         lambda: dict(Consent.objects.values_list("participant__name", "signed"))
     )()
     assert signed == {"Caro": False, "Beto": True}
+
+
+def test_an_erased_unsigned_objection_is_not_listed_in_the_control_room(
+    live, room, areas, facilitator
+):
+    from facilitation.retention import erase_participant
+
+    agreement = _consulted(live, areas)
+    _answer(agreement, room["Caro"], "object", "No tenemos con qué medirlo")
+    _answer(agreement, room["Beto"], "object", "Falta el transporte", signed=True)
+    erase_participant(participant=room["Caro"], actor=facilitator.user)
+    html = render_audience(live, "facilitator")
+    objections = html.split('class="objections"', 1)[1].split("</ul>", 1)[0]
+    assert "Sin firma" not in objections  # «Sin firma: (texto borrado)» would name Caro
+    assert "Falta el transporte" in objections
+    # Her answer still counts: Otras áreas (Ventas and Logística) has two objections.
+    table = html.split("consent-table", 1)[1].split("</table>", 1)[0]
+    assert "<td>2</td>" in table

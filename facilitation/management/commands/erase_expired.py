@@ -1,8 +1,9 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from facilitation.retention import erase_expired
+from facilitation.models import LiveSession
+from facilitation.retention import erase_expired, expired_sessions
 
 
 class Command(BaseCommand):
@@ -14,7 +15,26 @@ class Command(BaseCommand):
         "status is 1."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="List the sessions that would be erased and erase nothing (run it once before "
+            "scheduling the command: sessions closed long ago are erased on its first run).",
+        )
+
+    def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
+        if dry_run:
+            due = LiveSession.objects.filter(pk__in=expired_sessions()).select_related(
+                "workshop__organisation"
+            )
+            for live in due.order_by("pk"):
+                self.stdout.write(
+                    f"Se borraría: sesión {live.pk} «{live.workshop.title}» "
+                    f"({live.workshop.organisation.name})"
+                )
+            self.stdout.write(f"Sesiones que se borrarían: {due.count()} (no se borró nada)")
+            return
         result = erase_expired()
         for session in result.erased:
             self.stdout.write(
