@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
+# The room: listen on every address so phones reach the laptop (HOST=127.0.0.1 keeps it
+# private); ROOM_ADDRESS picks the address phones are sent to when the laptop has several.
+HOST ?= 0.0.0.0
 PORT ?= 8000
+ROOM_ADDRESS ?=
 
 .PHONY: run test setup browser lint format messages clean bench
 
@@ -20,15 +23,17 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_library
 	$(BIN)/python manage.py seed_demo
-	@echo "Puente en http://$(HOST):$(PORT)/  (Ctrl+C para detener)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	BIND_HOST=$(HOST) PORT=$(PORT) ROOM_ADDRESS=$(ROOM_ADDRESS) \
+	  $(BIN)/python manage.py serve_room
 
-# Debian's Chromium, poppler (PDF pages to PNG) and gettext for the tests (never a
+# Debian's Chromium, poppler (PDF pages to PNG), gettext and iproute2 (the room's network
+# test makes a second host with ip netns) for the tests (never a
 # downloaded browser). Installs only what is missing; needs root (CI and dev machines are).
-BROWSER_TOOLS := chromium:chromium pdftoppm:poppler-utils msgfmt:gettext
+BROWSER_TOOLS := chromium:chromium pdftoppm:poppler-utils msgfmt:gettext ip:iproute2
 browser:
 	@missing=""; for pair in $(BROWSER_TOOLS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
@@ -51,6 +56,7 @@ messages: setup
 
 test: setup browser lint
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
@@ -65,6 +71,7 @@ bench: setup
 	@if [ "$(MODE)" != embedded ] && ! command -v nginx >/dev/null 2>&1; then \
 	  echo "Installing Debian's nginx"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; fi
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python bench/run.py --mode $(MODE) --n "$(N)" --soak "$(SOAK)" --processes "$(PROCESSES)"
 
 clean:

@@ -25,6 +25,7 @@ from agreements.access import access_agreement, access_owner, owner_for_token
 from agreements.exports import Table
 from agreements.forms import AgreementFilterForm, CommentForm, OwnerStatusForm
 from agreements.models import Agreement, ReportAccess
+from config.room import public_base_url
 from workshops.access import access_workshop, manager_required, member_required
 from workshops.models import Organisation
 
@@ -268,7 +269,7 @@ def owner_renew(request: HtmxHttpRequest, pk: int, owner_pk: int) -> HttpRespons
             request, "agreements/owner_renew.html", {"agreement": agreement, "owner": owner}
         )
     owner = services.owner_link_renew(owner=owner, actor=request.user)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    base_url = public_base_url(request)
     if owner.email:
         owner_id = owner.pk
         transaction.on_commit(

@@ -12,21 +12,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from config import backpressure  # noqa: E402
-from config.static import SecureStaticFilesHandler  # noqa: E402
 from config.ws_origin import SameOriginValidator  # noqa: E402
 from facilitation.fanout import hub  # noqa: E402
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
 
 backpressure.install()
 
-http_app = SecureStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
-
 router = ProtocolTypeRouter(
     {
-        "http": http_app,
+        # /static/ too: ServeStatic answers it inside Django's middleware (config/settings.py).
+        "http": django_asgi_app,
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

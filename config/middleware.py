@@ -14,7 +14,7 @@ class NoStoreMiddleware(MiddlewareMixin):
     computer a manager opens the acta on: a stored copy outlives the logout, and Back or the
     disk cache would show the next person what the last one saw. no-store keeps pages out of
     the disk cache and out of the back/forward cache. Static files never come through here
-    (daphne's handler or nginx answers them first) and stay cacheable.
+    (ServeStatic, before it in MIDDLEWARE, or nginx answers them first) and stay cacheable.
     """
 
     def process_response(

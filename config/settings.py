@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from config import room
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PUENTE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -134,10 +136,34 @@ def secret_key() -> str:
 
 
 SECRET_KEY = secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# Where emails point people (an owner's private link): the address phones and laptops reach.
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# Where phones reach this server (config/room.py). PUBLIC_URL (or the older SITE_URL) names
+# it for a hosted deployment. Otherwise, on a laptop (embedded mode) listening beyond loopback
+# (`make run` passes BIND_HOST=0.0.0.0 and PORT), the laptop's own network addresses are
+# allowed and the best one goes into every join address, QR code and emailed link;
+# ROOM_ADDRESS picks one of them. A bad value stops the start-up with a message.
+PUBLIC_URL = room.parse_public_url(env_str("PUBLIC_URL") or env_str("SITE_URL"))
+BIND_HOST = env_str("BIND_HOST", "127.0.0.1")
+PORT = env_int("PORT", 8000)
+_EMBEDDED = not env_str("DATABASE_URL")
+ROOM_ADDRESSES = (
+    room.laptop_addresses()
+    if _EMBEDDED and not PUBLIC_URL and not room.is_loopback_host(BIND_HOST)
+    else []
+)
+ROOM_ADDRESS = room.choose_address(ROOM_ADDRESSES, env_str("ROOM_ADDRESS"))
+_ROOM_IPS = [address.ip for address in ROOM_ADDRESSES]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", *_ROOM_IPS])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", room.room_origins(_ROOM_IPS, PORT))
+if PUBLIC_URL:
+    _public = urlsplit(PUBLIC_URL)
+    if "ALLOWED_HOSTS" not in os.environ:
+        ALLOWED_HOSTS.append(_public.hostname)
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
+# Where emails point people when there is no request to take it from (the reminders' cron).
+SITE_URL = PUBLIC_URL or (
+    room.room_origins([ROOM_ADDRESS], PORT)[0] if ROOM_ADDRESS else f"http://localhost:{PORT}"
+)
 
 INSTALLED_APPS = [
     "daphne",
@@ -146,6 +172,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "servestatic",
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
@@ -154,10 +181,18 @@ INSTALLED_APPS = [
     "agreements",
 ]
 
+# daphne serves /static/ itself (ServeStatic, below) unless a front server (nginx) does it.
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
+
+# The header middleware comes first so a static file answered by ServeStatic gets the same
+# nosniff, framing, referrer, opener and content policies as a page; static files stop at
+# ServeStatic, before no-store (they stay cacheable) and before GZip (they are precompressed).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    *(["servestatic.middleware.ServeStaticMiddleware"] if SERVE_STATIC else []),
+    "config.middleware.NoStoreMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -165,7 +200,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "workshops.middleware.OrganisationTimezoneMiddleware",
 ]
@@ -284,8 +318,15 @@ if TIME_ZONE not in available_timezones():
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# daphne serves /static/ itself unless a front server (nginx) does it.
-SERVE_STATIC = env_bool("SERVE_STATIC", True)
+# Static files are served (by ServeStatic or nginx) from STATIC_ROOT as `collectstatic` leaves
+# it (`make run`, `make test` and `make bench` run it): names carrying a hash of the content,
+# cached for good (immutable), each with its gzip and brotli copy made once there.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.static.CompressedManifestStorage"},
+}
+# Our scripts are for our pages: no Access-Control-Allow-Origin (nginx sends none either).
+SERVESTATIC_ALLOW_ALL_ORIGINS = False
 
 # The default prints mail to the log with its links hidden (owners' links are private).
 EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "config.mail.ConsoleEmailBackend")

@@ -1,44 +1,103 @@
-"""daphne's /static/ (SERVE_STATIC=1, the laptop) with the headers every page gets.
-
-Django's static files handler answers before the middleware runs, so a static file went out
-without nosniff, X-Frame-Options, the referrer and opener policies or the CSP: a browser
-could sniff a file into another type or frame it, and an SVG opened on its own ran under no
-policy. The middleware classes that give the pages these headers give them here too, so the
-two cannot differ. nginx sends the same list for /static/ in the scaled mode
+"""Static files as collected into STATIC_ROOT: names carrying a hash of their content, each
+with a gzip and a brotli copy, served by ServeStatic (SERVE_STATIC=1, the laptop) or nginx
 (deploy/nginx.conf.template).
+
+ServeStatic's storage compresses every file again on every `collectstatic`, and brotli at its
+best ratio takes seconds over the admin's and htmx's scripts. `make run` and `make test` run
+`collectstatic` each time, so a copy that still decodes to the file as it is now is kept.
+(Not by modification time: Django saves the scripts and stylesheets it rewrites anew on every
+run.)
+
+The project's own stylesheets and scripts (static/) are minified in their hashed copies, the
+ones pages link to, before they are compressed: a phone's first visit is lighter (issue 13)
+while static/ and the unhashed copies stay as written. ServeStatic's SERVESTATIC_MINIFY would
+minify only the gzip and brotli copies, so one URL would answer different bytes by encoding.
+Vendored files (htmx, the admin) are left alone: they ship their own minified builds, and rjsmin
+reads modern syntax such as class fields wrongly.
 """
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.handlers.asgi import ASGIHandler
-from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseNotFound
-from django.middleware.clickjacking import XFrameOptionsMiddleware
-from django.middleware.csp import ContentSecurityPolicyMiddleware
-from django.middleware.security import SecurityMiddleware
+import gzip
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-# Only their process_response runs here: a static file is not a view to route through them.
-HEADER_MIDDLEWARE = (SecurityMiddleware, ContentSecurityPolicyMiddleware, XFrameOptionsMiddleware)
+import brotli
+import rcssmin
+import rjsmin
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from servestatic.compress import Compressor
+from servestatic.storage import CompressedManifestStaticFilesStorage
+
+DECODERS: dict[str, Callable[[bytes], bytes]] = {".br": brotli.decompress, ".gz": gzip.decompress}
 
 
-def _no_view(request: HttpRequest) -> HttpResponseBase:
-    raise NotImplementedError("static files only borrow process_response")
+class KeepingCompressor(Compressor):
+    def compress(self, path: str | os.PathLike[str]) -> list[str]:
+        path = os.fspath(path)
+        made = {suffix: path + suffix for suffix in DECODERS if os.path.exists(path + suffix)}
+        if made:
+            with open(path, "rb") as file:
+                data = file.read()
+            if all(_decoded(copy, DECODERS[suffix]) == data for suffix, copy in made.items()):
+                return list(made.values())
+        return super().compress(path)
 
 
-class SecureStaticFilesHandler(ASGIStaticFilesHandler):
-    def __init__(self, application: ASGIHandler) -> None:
-        super().__init__(application)
-        self.header_middleware = [middleware(_no_view) for middleware in HEADER_MIDDLEWARE]
-
-    def serve(self, request: HttpRequest) -> HttpResponseBase:
+def _decoded(path: str, decode: Callable[[bytes], bytes]) -> bytes | None:
+    with open(path, "rb") as file:
         try:
-            return super().serve(request)
-        except Http404:
-            # A missing file is asked for by a <link> or a <script>, not read by a person.
-            # The site's 404 page needs what the middleware sets (request.user), which static
-            # files skip: rendered here it failed, and a typo in a path answered 500.
-            return HttpResponseNotFound()
+            return decode(file.read())
+        except (OSError, EOFError, brotli.error):
+            return None
 
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        response = await super().get_response_async(request)
-        for middleware in self.header_middleware:
-            response = middleware.process_response(request, response)
-        return response
+
+MINIFIERS: dict[str, Callable[[str], str]] = {".css": rcssmin.cssmin, ".js": rjsmin.jsmin}
+
+
+def minified(name: str, data: bytes) -> bytes:
+    """`data` (the file `name`) without comments and spare whitespace; as it was if it is not a
+    stylesheet or a script."""
+    minify = MINIFIERS.get(os.path.splitext(name)[1])
+    return data if minify is None else minify(data.decode("utf-8")).encode("utf-8")
+
+
+def _is_project_storage(storage: object) -> bool:
+    if not isinstance(storage, FileSystemStorage):
+        return False
+    location = Path(storage.location).resolve()
+    return any(
+        location == Path(entry[1] if isinstance(entry, tuple) else entry).resolve()
+        for entry in settings.STATICFILES_DIRS
+    )
+
+
+class CompressedManifestStorage(CompressedManifestStaticFilesStorage):
+    """ServeStatic's storage, minifying the project's own hashed stylesheets and scripts and
+    compressing only what changed since the last `collectstatic`."""
+
+    project_names: frozenset[str] = frozenset()
+
+    def post_process(
+        self, paths: dict[str, tuple[object, str]], *args: Any, **kwargs: Any
+    ) -> Iterator[tuple[str, str | None, bool | Exception]]:
+        self.project_names = frozenset(
+            name for name, (storage, _path) in paths.items() if _is_project_storage(storage)
+        )
+        yield from super().post_process(paths, *args, **kwargs)
+
+    def compress_files(self, paths: set[str]) -> Iterator[tuple[str, str]]:
+        # Django has written every hashed copy by now; compressing follows.
+        for name in self.project_names:
+            hashed = self.hashed_files.get(self.hash_key(self.clean_name(name)))
+            if hashed and os.path.splitext(hashed)[1] in MINIFIERS:
+                path = Path(self.path(hashed))
+                data = path.read_bytes()
+                smaller = minified(hashed, data)
+                if smaller != data:
+                    path.write_bytes(smaller)
+        yield from super().compress_files(paths)
+
+    def create_compressor(self, **kwargs: object) -> Compressor:
+        return KeepingCompressor(**kwargs)

@@ -45,11 +45,26 @@ def participant_group(participant_id: int) -> str:
     return f"participant-{participant_id}"
 
 
-def render_audience(live: LiveSession, audience: str, fresh: bool = False) -> str:
+# The phones' view is three fragments of _stage.html, in its order; the phone's page places
+# them apart (its forms sit between), a frame carries them together.
+STAGE_PARTS = ("stage", "agreement", "wall")
+
+
+def render_parts(live: LiveSession, audience: str, fresh: bool = False) -> tuple[str, ...]:
+    """The audience's view: the phones' three fragments (STAGE_PARTS), or the staff's one."""
     from facilitation.selectors import live_state
 
     state = live_state(live, audience=audience, fresh=fresh)
-    return render_to_string(TEMPLATES[audience], {"state": state, "audience": audience})
+    context = {"state": state, "audience": audience}
+    if audience == "participants":
+        return tuple(
+            render_to_string(f"{TEMPLATES[audience]}#{part}", context) for part in STAGE_PARTS
+        )
+    return (render_to_string(TEMPLATES[audience], context),)
+
+
+def render_audience(live: LiveSession, audience: str, fresh: bool = False) -> str:
+    return "".join(render_parts(live, audience, fresh))
 
 
 def render_me(
@@ -69,12 +84,13 @@ def frame(**payload: object) -> str:
 
 
 # This process's last render of the phones' view: (session, its token, audience, language)
-# -> (the number read before the render, time.monotonic() of the render, html). 500 phones
-# joining a session that is not changing for them get one render, not 500. Only the phones':
+# -> (the number read before the render, time.monotonic() of the render, its fragments). 500
+# phones joining a session that is not changing for them get one render, not 500, and their
+# pages reuse it too (phones_stage). Only the phones':
 # the staff's screens are few, and the control room shows presence, which changes with time
 # alone (its periodic snapshot must be rendered afresh).
 REUSED = frozenset({"participants"})
-_recent: dict[tuple[int, str, str, str], tuple[int, float, str]] = {}
+_recent: dict[tuple[int, str, str, str], tuple[int, float, tuple[str, ...]]] = {}
 RECENT_MAX = 256  # sessions x audiences x languages kept; the oldest entries go first
 
 
@@ -82,14 +98,14 @@ def _recent_key(live: LiveSession, audience: str) -> tuple[int, str, str, str]:
     return (live.pk, live.qr_token, audience, translation.get_language() or "")
 
 
-def _remember(live: LiveSession, audience: str, seq: int, html: str) -> None:
+def _remember(live: LiveSession, audience: str, seq: int, parts: tuple[str, ...]) -> None:
     if audience not in REUSED:
         return
     key = _recent_key(live, audience)
     known = _recent.get(key)
     if known is None or known[0] <= seq:
         _recent.pop(key, None)  # re-insert: the dict's order is the age of the entries
-        _recent[key] = (seq, time.monotonic(), html)
+        _recent[key] = (seq, time.monotonic(), parts)
         while len(_recent) > RECENT_MAX:
             _recent.pop(next(iter(_recent)), None)
 
@@ -104,12 +120,29 @@ def audience_frame(live: LiveSession, audience: str) -> str:
     needed = live.participants_seq if audience == "participants" else live.seq
     known = _recent.get(_recent_key(live, audience)) if audience in REUSED else None
     if known is not None and known[0] >= needed:
-        seq, rendered_at, html = known
-        return frame(seq=seq, age=round(time.monotonic() - rendered_at, 2), html=html)
+        seq, rendered_at, parts = known
+        age = round(time.monotonic() - rendered_at, 2)
+        return frame(seq=seq, age=age, html="".join(parts))
     seq = live.seq
-    html = render_audience(live, audience)
-    _remember(live, audience, seq, html)
-    return frame(seq=seq, html=html)
+    parts = render_parts(live, audience)
+    _remember(live, audience, seq, parts)
+    return frame(seq=seq, html="".join(parts))
+
+
+def phones_stage(live: LiveSession) -> tuple[dict[str, str], float]:
+    """The phones' fragments by name (STAGE_PARTS) for a phone's page, and their age in
+    seconds (a running timer starts that much further on): this process's last render while
+    nothing the phones show has changed since `live` was read, a fresh render otherwise.
+    The page's socket then brings the same view as a snapshot, or a newer one."""
+    known = _recent.get(_recent_key(live, "participants"))
+    if known is not None and known[0] >= live.participants_seq:
+        _seq, rendered_at, parts = known
+        age = round(time.monotonic() - rendered_at, 2)
+    else:
+        parts = render_parts(live, "participants")
+        _remember(live, "participants", live.seq, parts)
+        age = 0.0
+    return dict(zip(STAGE_PARTS, parts, strict=True)), age
 
 
 def snapshot_frames(live: LiveSession, audience: str, participant: Participant | None) -> list[str]:
@@ -163,16 +196,19 @@ def live_message(live_id: int, audience: str) -> tuple[str, dict[str, object]] |
     if live is None or not _claim(live, audience):
         return None
     group = group_name(live_id, audience)
-    html = render_audience(live, audience, fresh=True)
-    _remember(live, audience, live.seq, html)
-    text = frame(seq=live.seq, html=html)
+    parts = render_parts(live, audience, fresh=True)
+    _remember(live, audience, live.seq, parts)
+    text = frame(seq=live.seq, html="".join(parts))
     return group, {"type": "live.frame", "group": group, "text": text, "seq": live.seq}
 
 
-def live_changed(live_id: int, audiences: tuple[str, ...] = AUDIENCES) -> None:
+def live_changed(
+    live_id: int, audiences: tuple[str, ...] = AUDIENCES, *, crowd: bool = False
+) -> None:
     """After commit: bring the audiences' screens of the session up to date, coalesced on
-    the event loop when one serves this process (fanout.hub), at once otherwise."""
-    if fanout.hub.changed(live_id, audiences):
+    the event loop when one serves this process (fanout.hub), at once otherwise. crowd: a
+    participant's write (see services._changed)."""
+    if fanout.hub.changed(live_id, audiences, crowd=crowd):
         return
     for audience in audiences:
         found = live_message(live_id, audience)

@@ -40,7 +40,11 @@ WINDOW = 0.15  # seconds between two flushes of one live session
 # is flushed at most this often: the control room and projector renders are the heaviest
 # (every contribution with its dots) and, 6-7 times a second in each process, they took the
 # CPU the votes themselves needed. A change the phones show still goes out after WINDOW.
-STAFF_WINDOW = 0.5
+# A room joining is such a burst too: at 0.5 s, with 100 people in the control room's list,
+# its renders took about a fifth of the CPU of 100 joins (issue 13); once a second is
+# still a live count for the people watching it.
+STAFF_WINDOW = 1.0
+PHONES = "participants"  # the audience whose frame never waits for the staff's renders
 REJOIN_EVERY = 10.0  # a restarted Redis forgets groups: join them again this often
 RETRY_AFTER = 0.5  # the layer failed: wait before receiving again
 # After sending one audience's frame, the next render waits (at most this long) until this
@@ -77,6 +81,12 @@ class Hub:
         self.personal_pending: dict[int, tuple[int, str]] = {}  # participant -> (live, lang)
         self.personal_flusher: asyncio.Task[None] | None = None
         self.delivered: dict[str, int] = {}  # group -> newest seq handed to local sockets
+        self.rendering: dict[int, str] = {}  # session -> audience its flusher is rendering
+        # session -> whether the last change the phones show was a facilitator's (sent at
+        # once, see _phones_due) rather than a participant's, one of a possible burst
+        self.lone: dict[int, bool] = {}
+        # session -> its phones' render running beside a staff render (see _schedule)
+        self.phone_tasks: dict[int, asyncio.Task[None]] = {}
         self.delivery = asyncio.Event() if loop is not None else None
 
     # --- binding to the loop ------------------------------------------------------------------
@@ -186,11 +196,13 @@ class Hub:
 
     # --- coalesced broadcasts -------------------------------------------------------------------
 
-    def changed(self, live_id: int, audiences: tuple[str, ...]) -> bool:
+    def changed(self, live_id: int, audiences: tuple[str, ...], *, crowd: bool = False) -> bool:
         """From any thread, after commit: schedule a coalesced broadcast of the session to
-        these audiences. False when no loop serves this process (the caller then sends at
-        once)."""
-        return self._on_loop(self._schedule, live_id, audiences)
+        these audiences. crowd: a participant's write, one of a possible burst (coalesced
+        for the phones within WINDOW); otherwise a facilitator's action, which the phones get
+        at once, even during a flush. False when no loop serves this process (the caller
+        then sends at once)."""
+        return self._on_loop(self._schedule, live_id, audiences, crowd)
 
     def personal(self, items: dict[int, tuple[int, str]]) -> bool:
         """From any thread, after commit: render and send these participants' own frames
@@ -237,14 +249,42 @@ class Hub:
         finally:
             self.personal_flusher = None
 
-    def _schedule(self, live_id: int, audiences: tuple[str, ...]) -> None:
+    def _schedule(self, live_id: int, audiences: tuple[str, ...], crowd: bool = False) -> None:
         from facilitation.broadcast import STAFF_AUDIENCES
 
         self.pending.setdefault(live_id, set()).update(audiences)
+        if PHONES in audiences:
+            self.lone[live_id] = not crowd
         if live_id not in self.flushers:
             self.flushers[live_id] = self._spawn(self._flusher(live_id))
         elif not set(audiences) <= set(STAFF_AUDIENCES) and live_id in self.wakeups:
             self.wakeups[live_id].set()  # the phones' change need not wait a staff window
+        elif (
+            self.rendering.get(live_id) in STAFF_AUDIENCES
+            and live_id not in self.phone_tasks
+            and self._phones_due(live_id)
+        ):
+            # The flusher is in a staff render (the control room of 100 people takes 60 ms
+            # or more): the phones' frame is rendered beside it instead of after it.
+            self.phone_tasks[live_id] = self._spawn(self._phones_now(live_id))
+
+    async def _phones_now(self, live_id: int) -> None:
+        from facilitation.broadcast import live_message
+
+        try:
+            pending = self.pending.get(live_id)
+            if pending is None or PHONES not in pending:
+                return
+            pending.discard(PHONES)
+            if not pending:
+                del self.pending[live_id]
+            found = await in_thread(live_message)(live_id, PHONES)
+            if found is not None:
+                await get_channel_layer().group_send(*found)
+        except Exception:  # screens converge on their heartbeat's catch-up
+            logger.exception("broadcast of live session %s failed", live_id)
+        finally:
+            self.phone_tasks.pop(live_id, None)
 
     async def _flusher(self, live_id: int) -> None:
         loop = asyncio.get_running_loop()
@@ -267,15 +307,16 @@ class Hub:
     async def _window(self, live_id: int, started: float, *, burst: bool) -> None:
         """Wait out the window that began at `started`: STAFF_WINDOW while only the staff's
         screens have changed (or nothing); once a change the phones show is pending, WINDOW
-        in a burst and not at all otherwise."""
+        in a burst of participants' writes and not at all otherwise (a facilitator's click
+        that came while the staff's screens of the one before rendered is not a burst)."""
         from facilitation.broadcast import STAFF_AUDIENCES
 
         loop = asyncio.get_running_loop()
-        phones_window = WINDOW if burst else 0.0
         wake = self.wakeups[live_id] = asyncio.Event()
         try:
             while True:
                 staff_only = self.pending.get(live_id, set()) <= set(STAFF_AUDIENCES)
+                phones_window = WINDOW if burst and not self.lone.get(live_id) else 0.0
                 window = STAFF_WINDOW if staff_only else phones_window
                 left = window - (loop.time() - started)
                 if left <= 0:
@@ -288,6 +329,11 @@ class Hub:
         finally:
             self.wakeups.pop(live_id, None)
 
+    def _phones_due(self, live_id: int) -> bool:
+        """A facilitator's change the phones show is pending: it goes before the staff's
+        renders (participants' bursts keep their pace: after the flush, once per WINDOW)."""
+        return PHONES in self.pending.get(live_id, ()) and self.lone.get(live_id, False)
+
     async def _flush_once(self, live_id: int, audiences: set[str]) -> None:
         from facilitation.broadcast import AUDIENCES, live_message
 
@@ -295,13 +341,24 @@ class Hub:
         # Phones first (AUDIENCES starts with them): each audience is sent as soon as it is
         # rendered, in the thread pool (in_thread).
         render = in_thread(live_message)
+        todo = [audience for audience in AUDIENCES if audience in audiences]
         waiting: tuple[str, int] | None = None
-        for audience in AUDIENCES:
-            if audience not in audiences:
-                continue
+        while todo:
+            if todo[0] != PHONES and self._phones_due(live_id):
+                # A facilitator's change arrived during this flush: the phones' frame goes before
+                # the staff's renders still to come (a facilitator's click used to wait for
+                # the control room and projector of the click before it, 100-200 ms). The
+                # staff's renders below read the newest state, so they cover it too.
+                pending = self.pending.pop(live_id)
+                todo = [a for a in AUDIENCES if a in pending or a in todo]
+            audience = todo.pop(0)
             if waiting is not None:
                 await self._delivered_here(*waiting)
-            found = await render(live_id, audience)
+            self.rendering[live_id] = audience
+            try:
+                found = await render(live_id, audience)
+            finally:
+                self.rendering.pop(live_id, None)
             if found is not None:
                 await layer.group_send(*found)
                 waiting = (found[0], int(found[1]["seq"]))  # type: ignore[call-overload]

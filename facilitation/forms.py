@@ -79,6 +79,41 @@ class JoinForm(forms.Form):
         return cleaned
 
 
+class PaperJoinForm(JoinForm):
+    """A person without a smartphone, added by the staff (facilitation/paper.py): the same
+    fields and checks as joining from a phone, worded for whoever reads the notice to them."""
+
+    name = forms.CharField(label=_("Nombre o alias"), max_length=MAX_NAME_CHARS)
+    area = forms.ModelChoiceField(
+        label=_("Área"),
+        queryset=Area.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Elige una de las áreas invitadas."),
+            "invalid_choice": _("Elige una de las áreas invitadas."),
+        },
+    )
+    privacy_accepted = forms.BooleanField(
+        label=_(
+            "Le leí o le entregué el aviso de privacidad y autorizó el uso de sus datos como "
+            "allí se explica."
+        ),
+        error_messages={
+            "required": _(
+                "Nadie participa sin aceptar el aviso de privacidad: léeselo o entrégaselo y "
+                "marca la casilla."
+            )
+        },
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Escribe su nombre o un alias."))
+        return name
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 

@@ -107,6 +107,9 @@ class Participant(models.Model):
     privacy_accepted_at = models.DateTimeField(null=True, blank=True)
     # Their name and texts were erased (on request, or by the retention period).
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Takes part without a smartphone: the staff enters what they answer on paper
+    # (facilitation/paper.py). Present while not removed: no socket beats for them.
+    on_paper = models.BooleanField(_("en papel"), default=False)
 
     class Meta:
         verbose_name = _("participante")
@@ -273,6 +276,9 @@ class Contribution(models.Model):
     theme = models.ForeignKey(
         Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
     )
+    # A signed card the staff typed from paper. Never set on an anonymous card: with few
+    # people on paper the mark alone would name its author.
+    on_paper = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -285,6 +291,10 @@ class Contribution(models.Model):
                 condition=models.Q(anonymous=False)
                 | models.Q(participant__isnull=True, area__isnull=True),
                 name="anonymous_has_no_author",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(anonymous=False) | models.Q(on_paper=False),
+                name="anonymous_is_never_marked_on_paper",
             ),
         ]
 

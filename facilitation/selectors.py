@@ -40,6 +40,7 @@ class AreaPresence:
     joined: int
     expected: int
     voices: int  # contributions in the current block (anonymous ones are not counted)
+    on_paper: int = 0  # of those present, the people taking part on paper
 
 
 @dataclass
@@ -452,7 +453,12 @@ def _room_figures(
         row["area_id"]: row
         for row in Participant.objects.filter(live=live, removed_at__isnull=True)
         .values("area_id")
-        .annotate(joined=Count("id"), present=Count("id", filter=Q(last_seen_at__gte=since)))
+        .annotate(
+            joined=Count("id"),
+            # People on paper have no socket: they are in the room until removed.
+            present=Count("id", filter=Q(last_seen_at__gte=since) | Q(on_paper=True)),
+            on_paper=Count("id", filter=Q(on_paper=True)),
+        )
     }
     voices = Counter(
         Contribution.objects.filter(live=live, block=block, anonymous=False).values_list(
@@ -466,6 +472,7 @@ def _room_figures(
             joined=counts.get(inv.area_id, {}).get("joined", 0),
             expected=inv.expected_people,
             voices=voices.get(inv.area_id, 0),
+            on_paper=counts.get(inv.area_id, {}).get("on_paper", 0),
         )
         for inv in invited
     ]

@@ -20,7 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -87,11 +87,13 @@ def clean_text(value: str, limit: int) -> str:
     return text
 
 
-def _changed(live: LiveSession, *, phones: bool = True) -> None:
+def _changed(live: LiveSession, *, phones: bool = True, crowd: bool = False) -> None:
     """Bump the session's sequence and broadcast once the transaction commits (coalesced
     with changes close to it: see fanout; a socket behind the database's number gets a
     snapshot on its heartbeat). phones=False: the change shows only on the staff's screens
-    (control room, projector), so the phones' view is neither rendered nor sent."""
+    (control room, projector), so the phones' view is neither rendered nor sent. crowd: a
+    participant's write, one of a possible burst (the phones get it within fanout.WINDOW,
+    coalesced); otherwise a facilitator's action, sent to the phones at once."""
     bump: dict[str, Any] = {"seq": F("seq") + 1}
     if phones:
         bump["participants_seq"] = F("seq") + 1
@@ -100,7 +102,9 @@ def _changed(live: LiveSession, *, phones: bool = True) -> None:
     audiences = broadcast.AUDIENCES if phones else broadcast.STAFF_AUDIENCES
     # robust: a broadcast that fails after commit (the database or Redis went away) is logged
     # and must not turn a committed write into an error; screens catch up on the heartbeat.
-    transaction.on_commit(lambda: broadcast.live_changed(live_id, audiences), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.live_changed(live_id, audiences, crowd=crowd), robust=True
+    )
 
 
 def _personal(participant_ids: Iterable[int], live: LiveSession) -> None:
@@ -444,10 +448,12 @@ def live_close(*, live: LiveSession) -> LiveSession:
 
 
 def present_participants(live: LiveSession) -> list[Participant]:
-    """Who is in the room: joined, not removed, seen by heartbeat within two minutes."""
+    """Who is in the room: joined, not removed, seen by heartbeat within two minutes (people
+    on paper have no socket: they are in the room until removed)."""
     since = timezone.now() - timedelta(minutes=2)
     return list(
-        live.participants.filter(removed_at__isnull=True, last_seen_at__gte=since)
+        live.participants.filter(Q(last_seen_at__gte=since) | Q(on_paper=True))
+        .filter(removed_at__isnull=True)
         .select_related("area")
         .order_by("id")
     )
@@ -533,12 +539,18 @@ def live_for_code(raw_code: str) -> LiveSession | None:
 
 @transaction.atomic
 def participant_join(
-    *, live: LiveSession, name: str, area: Area, privacy_version: int | None = None
+    *,
+    live: LiveSession,
+    name: str,
+    area: Area,
+    privacy_version: int | None = None,
+    on_paper: bool = False,
 ) -> Participant:
     """privacy_version: the version of the organisation's privacy notice the person accepted
     (the join form requires it; Ley 1581 de 2012), recorded with the time. One that is no
     longer current is refused: the notice changed while they read it. None records no
-    acceptance: only for people added without the join form (seeding, tests)."""
+    acceptance: only for people added without the join form (seeding, tests). on_paper: a
+    person without a smartphone, added by the staff (facilitation/paper.py)."""
     live = _locked(live)
     if not live.door_open:
         raise LiveError(_("La sesión ya no recibe más personas. Habla con quien facilita."))
@@ -563,6 +575,7 @@ def participant_join(
         area=area,
         privacy_version=privacy_version,
         privacy_accepted_at=accepted_at,
+        on_paper=on_paper,
     )
     _changed(live, phones=False)  # presence: the staff's screens only
     return participant
@@ -649,11 +662,13 @@ def _rate_limited(live: LiveSession, participant: Participant, *, anonymous: boo
 
 @transaction.atomic
 def ground_rule_propose(
-    *, participant: Participant, key: str, text: str
+    *, participant: Participant, key: str, text: str, on_paper: bool = False
 ) -> tuple[GroundRule, bool]:
     """A proposed acuerdo de convivencia, once per key, only in the principles block. Stored
-    without its author; phones see it only once the facilitator keeps it."""
+    without its author; phones see it only once the facilitator keeps it. on_paper: the
+    staff enters it for a person on paper (no per-minute limit; see _paper_only)."""
     participant, live = _active(participant)
+    _paper_only(participant, on_paper)
     digest = _checked_digest(live, key)
     existing = GroundRule.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
@@ -666,7 +681,8 @@ def ground_rule_propose(
     text = clean_text(text, MAX_GROUND_RULE_CHARS)
     if not text:
         raise LiveError(_("Escribe tu propuesta antes de enviarla."))
-    _rate_limited(live, participant, anonymous=True)  # stored without its author
+    if not on_paper:
+        _rate_limited(live, participant, anonymous=True)  # stored without its author
     try:
         with transaction.atomic():
             rule = GroundRule.objects.create(live=live, text=text, key_digest=digest)
@@ -773,6 +789,15 @@ def _active(participant: Participant, *, lock: bool = False) -> tuple[Participan
     return fresh, fresh.live
 
 
+def _paper_only(participant: Participant, on_paper: bool) -> None:
+    """An entry typed by the staff is for a person on paper only: whoever has a phone
+    answers for themselves (and keeps its per-minute limit)."""
+    if on_paper and not participant.on_paper:
+        raise LiveError(
+            _("Esa persona participa desde su celular: sus respuestas las envía ella misma.")
+        )
+
+
 def participant_seen(*, participant: Participant) -> bool:
     """Heartbeat: refresh presence at most every HEARTBEAT_WRITE_SECONDS. True if written."""
     now = timezone.now()
@@ -786,15 +811,18 @@ def participant_seen(*, participant: Participant) -> bool:
 
 @transaction.atomic
 def contribution_submit(
-    *, participant: Participant, key: str, text: str, block_id: int
+    *, participant: Participant, key: str, text: str, block_id: int, on_paper: bool = False
 ) -> tuple[Contribution, bool]:
     """Store a contribution once per key. Returns (contribution, created).
 
     A resent key returns the stored row (created False) even after the block moved on, so a
     phone that was offline is acknowledged. An anonymous block stores no author at all, and
     the per-minute limit leaves nothing in the cache that names it (see _rate_limited).
+    on_paper: the staff types it for a person on paper: no per-minute limit (one device
+    enters for many people), and a signed card is marked as collected on paper.
     """
     participant, live = _active(participant)
+    _paper_only(participant, on_paper)
     digest = _checked_digest(live, key)
     existing = Contribution.objects.filter(live=live, key_digest=digest).first()
     if existing is not None:
@@ -812,7 +840,8 @@ def contribution_submit(
     if not text:
         raise LiveError(_("Escribe tu aporte antes de enviarlo."))
     anonymous = block.anonymous
-    _rate_limited(live, participant, anonymous=anonymous)
+    if not on_paper:
+        _rate_limited(live, participant, anonymous=anonymous)
     try:
         with transaction.atomic():
             contribution = Contribution.objects.create(
@@ -825,11 +854,12 @@ def contribution_submit(
                 area=None if anonymous else participant.area,
                 # A block that reveals first: to the facilitator's queue.
                 revealed_at=None if block.reveal_first else timezone.now(),
+                on_paper=on_paper and not anonymous,
             )
     except IntegrityError:
         # The same key arrived twice at once: the other request stored it.
         return Contribution.objects.get(live=live, key_digest=digest), False
-    _changed(live)
+    _changed(live, crowd=True)
     return contribution, True
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facilitation import erasure_views, theme_views, views
+from facilitation import erasure_views, paper_views, room_views, theme_views, views
 
 urlpatterns = [
     path("sesiones/<int:pk>/en-vivo/", views.live_start, name="live_start"),
@@ -29,7 +29,19 @@ urlpatterns = [
         erasure_views.participant_erase,
         name="participant_erase",
     ),
+    path("en-vivo/<int:live_id>/direccion/", views.room_address, name="room_address"),
+    path("en-vivo/<int:live_id>/tarjetas/", room_views.join_cards, name="join_cards"),
+    path("en-vivo/<int:live_id>/papel/", paper_views.paper_room, name="paper_room"),
+    path("en-vivo/<int:live_id>/papel/agregar/", paper_views.paper_add, name="paper_add"),
+    path(
+        "en-vivo/<int:live_id>/papel/<slug:action>/",
+        paper_views.paper_action,
+        name="paper_action",
+    ),
     path("en-vivo/<int:live_id>/<slug:action>/", views.control_action, name="control_action"),
     path("unirse/", views.join, name="join"),
     path("p/<str:token>/", views.participant_live, name="participant_live"),
+    path("probar/", room_views.connection_test, name="connection_test"),
+    path("probar/eco/", room_views.connection_echo, name="connection_echo"),
+    path("probar/qr/", room_views.connection_test_qr, name="connection_test_qr"),
 ]

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agreements import services as agreement_services
 from agreements.models import Agreement, Owner
+from config.room import SESSION_KEY, public_url, room_status
 from facilitation import services
 from facilitation.access import (
     JoinThrottled,
@@ -29,6 +31,7 @@ from facilitation.access import (
     remember_participant,
     remember_reached,
 )
+from facilitation.broadcast import phones_stage
 from facilitation.forms import AgreementForm, JoinCodeForm, JoinForm, OwnerFormSet
 from facilitation.models import (
     Contribution,
@@ -69,7 +72,7 @@ def _qr_svg(url: str) -> str:
 
 
 def _participant_url(request: HttpRequest, live: LiveSession) -> str:
-    return request.build_absolute_uri(reverse("participant_live", args=[live.qr_token]))
+    return public_url(request, reverse("participant_live", args=[live.qr_token]))
 
 
 # --- facilitator ---------------------------------------------------------------------------
@@ -100,6 +103,7 @@ def control_room(request: HttpRequest, live_id: int) -> HttpResponse:
             "principles": Principle.objects.all(),
             "escalation": _escalation_with_principles(),
             "join_url": _participant_url(request, live),
+            "room": room_status(request),
             "hide_reasons": HIDE_REASONS,
         },
     )
@@ -123,7 +127,7 @@ def projector(request: HttpRequest, live_id: int) -> HttpResponse:
         {
             "live": live,
             "state": live_state(live, audience="projector"),
-            "join_url": request.build_absolute_uri(reverse("join")),
+            "join_url": public_url(request, reverse("join")),
             "qr_svg": _qr_svg(_participant_url(request, live)),
         },
     )
@@ -231,6 +235,28 @@ def control_action(request: HttpRequest, live_id: int, action: str) -> HttpRespo
     return redirect("control_room", live_id=live.pk)
 
 
+@require_POST
+@facilitator_required
+def room_address(request: HttpRequest, live_id: int) -> HttpResponse:
+    """The facilitator picks which of the laptop's addresses phones are sent to (kept in the
+    browser's session, so the projector opened from it shows the same QR code)."""
+    live = access_live(request.organisation, live_id)
+    address = request.POST.get("address", "")
+    if address not in [each.ip for each in settings.ROOM_ADDRESSES]:
+        messages.error(request, _("Esa dirección no es de este computador. Elige una de la lista."))
+    else:
+        request.session[SESSION_KEY] = address
+        messages.success(
+            request,
+            _(
+                "Listo: los teléfonos entran ahora por %(address)s. Si el proyector está "
+                "abierto, recárgalo para que muestre el nuevo código QR."
+            )
+            % {"address": address},
+        )
+    return redirect("control_room", live_id=live.pk)
+
+
 # --- owners' links on paper ----------------------------------------------------------------
 
 
@@ -271,7 +297,7 @@ def owner_cards(request: HttpRequest, live_id: int) -> HttpResponse:
         return redirect(f"{reverse('control_room', args=[live.pk])}#agreements")
     cards = []
     for owner in owners:
-        url = request.build_absolute_uri(reverse("owner_agreement", args=[owner.token]))
+        url = public_url(request, reverse("owner_agreement", args=[owner.token]))
         cards.append({"owner": owner, "url": url, "qr": _qr_svg(url)})
     return render(
         request,
@@ -503,7 +529,9 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
         {
             "live": live,
             "participant": participant,
-            "state": live_state(live, audience="participants"),
+            # The phones' view as the last broadcast rendered it (one render for a room
+            # joining, not one per phone), with its age for a running timer.
+            **_phones_stage(live),
             "me": participant_me(participant),
             "emotions": Emotion.choices,
             "max_chars": services.MAX_CONTRIBUTION_CHARS,
@@ -514,6 +542,11 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
             "nonce": secrets.token_urlsafe(12),
         },
     )
+
+
+def _phones_stage(live: LiveSession) -> dict:
+    stage, age = phones_stage(live)
+    return {"stage": stage, "stage_age": age}
 
 
 def _join_form(request: HttpRequest, live: LiveSession) -> HttpResponse:

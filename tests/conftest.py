@@ -3,8 +3,11 @@ organisation. Success and failure share this setup."""
 
 import pytest
 from channels.layers import channel_layers
+from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from facilitation import broadcast
 from facilitation.fanout import hub
@@ -12,6 +15,21 @@ from workshops.models import Membership, Organisation
 from workshops.services import library_load, member_create, organisation_create
 
 PASSWORD = "una-clave-larga-2026"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Pages name their scripts and stylesheets after STATIC_ROOT's manifest, and the browser
+    tests' server serves them from there: collect them first (quick when nothing changed), so
+    a run sees the files as they are now, in a fresh clone too."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _spanish_after_each_test():
+    """A request in English (the language cookie) leaves English active on the test's
+    thread; the next test would read English messages from services."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

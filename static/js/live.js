@@ -17,7 +17,9 @@
   var SILENT_MS = 25000;
   var current = null; // the LiveSocket in use
   var lastSeq = null;
-  var frameAge = 0; // seconds: the age of the last fragment received (see handleFrame)
+  // Seconds: the age of the last fragment received (see handleFrame); the page's own comes
+  // from the server's last render too (data-age), so a running timer starts right.
+  var frameAge = parseFloat((document.querySelector("[data-live]") || { dataset: {} }).dataset.age) || 0;
 
   htmx.config.wsReconnectDelay = function (retryCount) {
     var base = Math.min(1000 * Math.pow(2, retryCount), 8000);

@@ -133,7 +133,7 @@ async def test_a_lost_broadcast_is_made_good_by_the_heartbeat(live, people, monk
     monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.2)
     comm, stage, _ = await connect_phone(people["compras"])
     # A change whose broadcast never arrives (the layer delivers at most once).
-    monkeypatch.setattr(hub, "changed", lambda live_id, audiences: True)
+    monkeypatch.setattr(hub, "changed", lambda live_id, audiences, **_: True)
     await database_sync_to_async(services.timer_adjust)(live=live, minutes=3)
     assert await frames_until_quiet(comm, quiet=0.4) == []
     await comm.send_json_to({"type": "ping", "t": 7})
@@ -147,7 +147,9 @@ async def test_a_heartbeat_does_not_resend_what_is_on_its_way(live, people, monk
     monkeypatch.setattr(consumers, "CATCH_UP_GRACE", 0.3)
     comm, _, _ = await connect_phone(people["ventas"])
     held: list[int] = []
-    monkeypatch.setattr(hub, "changed", lambda live_id, audiences: held.append(live_id) or True)
+    monkeypatch.setattr(
+        hub, "changed", lambda live_id, audiences, **_: held.append(live_id) or True
+    )
     await database_sync_to_async(services.timer_adjust)(live=live, minutes=1)
     await comm.send_json_to({"type": "ping", "t": 1})
     assert await receive_json(comm) == {"pong": 1}
@@ -228,15 +230,15 @@ async def test_a_join_reaches_the_control_room_and_not_the_phones(
 
 @pytest.fixture
 def renders(monkeypatch) -> list[str]:
-    """The audiences broadcast.render_audience renders, in order."""
+    """The audiences broadcast.render_parts renders, in order."""
     rendered: list[str] = []
-    real = broadcast.render_audience
+    real = broadcast.render_parts
 
     def counting(live, audience, fresh=False):
         rendered.append(audience)
         return real(live, audience, fresh)
 
-    monkeypatch.setattr(broadcast, "render_audience", counting)
+    monkeypatch.setattr(broadcast, "render_parts", counting)
     return rendered
 
 
@@ -463,3 +465,38 @@ async def test_a_click_after_a_quiet_flush_goes_out_at_once(flushes):
     while len(flushes) < 2:
         await asyncio.sleep(0.002)
     assert flushes[1][0] - clicked < 0.03
+
+
+async def test_a_click_during_a_staff_render_reaches_the_phones_before_it_ends(monkeypatch):
+    """The control room of a full room takes 60 ms or more to render: a facilitator's click
+    that arrives meanwhile is rendered for the phones beside it, not after it (and not after
+    the projector's render either)."""
+    import threading
+
+    staff_render = threading.Event()
+    release = threading.Event()
+    rendered: list[str] = []
+
+    def live_message(live_id, audience):
+        rendered.append(audience)
+        if audience == "facilitator" and len(rendered) == 2:
+            staff_render.set()
+            release.wait(5)
+        return None
+
+    monkeypatch.setattr(broadcast, "live_message", live_message)
+    hub.bind()
+    hub.changed(4, broadcast.AUDIENCES)
+    assert await asyncio.to_thread(staff_render.wait, 5)
+    await asyncio.sleep(fanout.WINDOW)  # not a burst: the last phones' render is a window old
+    hub.changed(4, broadcast.AUDIENCES)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2
+    while rendered.count("participants") < 2 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    assert rendered == ["participants", "facilitator", "participants"]
+    release.set()
+    while 4 in hub.flushers:
+        await asyncio.sleep(0.02)
+    # The staff's screens still get the second click, after the first one's renders.
+    assert rendered[3:] == ["projector", "facilitator", "projector"]

@@ -833,7 +833,7 @@ def test_closing_ends_the_session_for_everyone(live, people, wall, ready_worksho
 @pytest.fixture
 def sent(monkeypatch):
     calls: list[tuple] = []
-    monkeypatch.setattr(broadcast, "live_changed", lambda *a: calls.append(("live", *a)))
+    monkeypatch.setattr(broadcast, "live_changed", lambda *a, **_: calls.append(("live", *a)))
     monkeypatch.setattr(
         broadcast, "participants_changed", lambda *a: calls.append(("personal", *a))
     )
@@ -940,7 +940,7 @@ def test_a_vote_is_six_statements(live, people, wall, monkeypatch):
 
     _, items = wall
     services.voting_set_open(live=live, open=True)
-    monkeypatch.setattr(broadcast, "live_changed", lambda *args: None)
+    monkeypatch.setattr(broadcast, "live_changed", lambda *args, **_: None)
     monkeypatch.setattr(broadcast, "participants_changed", lambda *args: None)
     with CaptureQueriesContext(connection) as queries:
         services.dot_place(participant=people["ventas"], key="count", contribution_id=items[0].pk)

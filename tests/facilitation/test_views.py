@@ -5,6 +5,7 @@ import datetime
 import html
 
 import pytest
+from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
@@ -106,6 +107,18 @@ def test_the_projector_shows_code_and_qr(facilitator_client, live):
     assert "<svg" in body
     assert 'id="screen"' in body
     assert "/unirse/" in body
+
+
+@pytest.mark.parametrize("page", ["control_room", "projector", "owner_cards", "agreement_new"])
+def test_staff_screens_add_their_stylesheet_after_the_shared_one(facilitator_client, live, page):
+    body = facilitator_client.get(reverse(page, args=[live.pk])).content.decode()
+    assert body.index(static("css/live.css")) < body.index(static("css/staff.css"))
+
+
+def test_a_phone_loads_the_shared_stylesheet_only(live, people):
+    body = phone_client(people["ventas"]).get(f"/p/{live.qr_token}/").content.decode()
+    assert static("css/live.css") in body
+    assert static("css/staff.css") not in body
 
 
 @pytest.mark.parametrize("page", ["control_room", "projector"])
