@@ -26,7 +26,7 @@ run: setup
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_library
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --port $(PORT)
 	BIND_HOST=$(HOST) PORT=$(PORT) ROOM_ADDRESS=$(ROOM_ADDRESS) \
 	  $(BIN)/python manage.py serve_room
 

@@ -67,6 +67,13 @@ def access_own_question(organisation: Organisation, pk: int | str) -> Question:
     return get_object_or_404(Question, organisation=organisation, pk=pk)
 
 
+def access_membership(organisation: Organisation, pk: int | str) -> Membership:
+    """A member of this organisation (another organisation's member answers 404)."""
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organisation"), organisation=organisation, pk=pk
+    )
+
+
 def access_area(organisation: Organisation, pk: int | str) -> Area:
     return get_object_or_404(Area, organisation=organisation, pk=pk)
 

@@ -117,6 +117,27 @@ class Membership(models.Model):
         return labels
 
 
+class Installation(models.Model):
+    """This installation's first run (issue 14). Its one row, written by the setup, closes
+    the setup for good: the fixed primary key makes a second, concurrent setup fail on the
+    insert, on SQLite and PostgreSQL alike."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    set_up_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instalación")
+        verbose_name_plural = _("instalaciones")
+
+    def __str__(self) -> str:
+        return f"{self.organisation or '-'} ({self.set_up_at:%Y-%m-%d})"
+
+
 class Grouping(models.TextChoices):
     PLENARY = "plenary", _("Plenaria")
     BY_AREA = "by_area", _("Por área")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workshops import views
+from workshops import people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -79,5 +79,39 @@ urlpatterns += [
         "sesiones/<int:pk>/bloques/<int:block_pk>/preguntas/<int:question_pk>/quitar/",
         views.block_question_remove,
         name="block_question_remove",
+    ),
+]
+
+# People and accounts (issue 14): the first run, passwords, the members page.
+urlpatterns += [
+    path("configurar/", people_views.setup, name="setup"),
+    path("cuenta/clave/", people_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "cuenta/clave/lista/",
+        people_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("cuenta/recuperar/", people_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "cuenta/recuperar/enviado/",
+        people_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "cuenta/recuperar/<uidb64>/<token>/",
+        people_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "cuenta/recuperar/listo/",
+        people_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("organizacion/personas/", people_views.member_list, name="member_list"),
+    path("organizacion/personas/<int:pk>/roles/", people_views.member_roles, name="member_roles"),
+    path(
+        "organizacion/personas/<int:pk>/activa/",
+        people_views.member_active,
+        name="member_active",
     ),
 ]

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from facilitation.privacy import default_confidentiality_text, default_privacy_notice_text
-from workshops import method, selectors, services
+from workshops import method, people, selectors, services
 from workshops.access import (
     access_area,
     access_block,
@@ -54,10 +54,20 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(setup_open=people.setup_is_open(), **kwargs)
+
 
 @require_GET
-@member_required
 def home(request: HtmxHttpRequest) -> HttpResponse:
+    # A fresh installation greets its first visitor with the setup, not a login nobody has.
+    if not request.user.is_authenticated and people.setup_is_open():
+        return redirect("setup")
+    return _member_home(request)
+
+
+@member_required
+def _member_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "workshops/home.html")
 
 

@@ -2,16 +2,21 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from workshops.models import Membership, Organisation
+from workshops.people import DEMO_ORG, setup_is_open, setup_key
 from workshops.services import member_create, organisation_create
-
-DEMO_ORG = "Demo Industrial S.A.S."
 
 
 class Command(BaseCommand):
-    help = "Creates a demo organisation with a facilitator and a manager and prints their logins."
+    help = (
+        "Creates a demo organisation with a facilitator and a manager and prints their logins, "
+        "and where to set up the installation's own organisation while that is still open."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", default="8000", help="The port `make run` serves on.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisation = Organisation.objects.filter(name=DEMO_ORG).first()
@@ -45,3 +50,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Organización de demostración: {organisation.name}"))
         for username, password, role in logins:
             self.stdout.write(f"  {role:14} usuario: {username:14} contraseña: {password}")
+        if setup_is_open():
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Para crear tu organización: http://localhost:{options['port']}"
+                    f"/configurar/?clave={setup_key()}"
+                )
+            )
