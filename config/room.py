@@ -105,7 +105,7 @@ def parse_public_url(raw: str, *, name: str = "PUBLIC_URL") -> str:
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
         raise ImproperlyConfigured(
             f"{name}={raw!r} no es una dirección válida: escribe una dirección completa que "
-            "empiece por http:// o https://, por ejemplo https://puente.miempresa.com "
+            "empiece con http:// o https://, por ejemplo https://puente.miempresa.com "
             f"({name} must be an absolute http(s) URL)."
         )
     try:

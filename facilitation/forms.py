@@ -101,8 +101,8 @@ class PaperJoinForm(JoinForm):
         ),
         error_messages={
             "required": _(
-                "Nadie participa sin aceptar el aviso de privacidad: léeselo o entrégaselo y "
-                "marca la casilla."
+                "Para participar, la persona necesita aceptar el aviso de privacidad: léeselo "
+                "o entrégaselo impreso y marca la casilla."
             )
         },
     )

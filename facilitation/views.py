@@ -249,7 +249,7 @@ def room_address(request: HttpRequest, live_id: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Listo: los teléfonos entran ahora por %(address)s. Si el proyector está "
+                "Listo: ahora los celulares entran por %(address)s. Si el proyector está "
                 "abierto, recárgalo para que muestre el nuevo código QR."
             )
             % {"address": address},

@@ -90,7 +90,14 @@ def _setup_errors(
         add("areas", _("Son demasiadas áreas: máximo %(n)d.") % {"n": MAX_AREAS})
     for area in areas:
         if not slugify(area) or len(area) > 60:
-            add("areas", _("«%(area)s» no sirve como nombre de área.") % {"area": area[:60]})
+            add(
+                "areas",
+                _(
+                    "«%(area)s» no se puede usar como nombre de área: usa letras o números, "
+                    "máximo 60 caracteres."
+                )
+                % {"area": area[:60]},
+            )
     user_model = get_user_model()
     if not username:
         add("username", _("Escribe un nombre de usuario."))

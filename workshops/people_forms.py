@@ -14,7 +14,7 @@ from workshops.people import parse_area_names
 from workshops.services import DEFAULT_AREAS
 
 # Said in a sentence rather than Django's list of validator texts (which speaks "usted").
-PASSWORD_HELP = _("Al menos 8 caracteres, que no sea una clave común ni solo números.")
+PASSWORD_HELP = _("Mínimo 8 caracteres. No uses una contraseña común ni solo números.")
 INVALID_EMAIL = _("Escribe un correo electrónico válido, como nombre@empresa.com.")
 THROTTLED = _("Demasiados intentos fallidos. Espera unos minutos antes de volver a intentarlo.")
 

@@ -53,7 +53,13 @@ def _pdf_text(pdf: str, page: int) -> str:
 
 
 def test_the_facilitator_prints_join_cards_from_the_control_room(
-    browser: Browser, live_server_url: str, transactional_db, organisation, facilitator, screens
+    browser: Browser,
+    live_server_url: str,
+    transactional_db,
+    library,
+    organisation,
+    facilitator,
+    screens,
 ):
     live = _ready_live(organisation, facilitator)
     with contextmanager(_page)(browser, live_server_url, LAPTOP_1366) as page:
@@ -139,7 +145,9 @@ def test_a_phone_measures_its_connection_to_the_laptop(
 ):
     with contextmanager(_page)(browser, live_server_url, PHONE_390) as phone:
         phone.goto("/probar/")
-        expect(phone.get_by_text("Tu celular llegó al computador de la sesión.")).to_be_visible()
+        expect(
+            phone.get_by_text("Tu celular se conectó al computador de la sesión.")
+        ).to_be_visible()
         result = phone.locator("#connection-result")
         expect(result).to_have_text(
             re.compile(r"^Tiempo de respuesta: \d+ ms \(mediana de 5 pruebas\)\.$")
@@ -153,10 +161,13 @@ def test_a_phone_measures_its_connection_to_the_laptop(
         phone.route("**/probar/eco/", lambda route: route.abort())
         phone.get_by_role("button", name="Medir de nuevo").click()
         expect(result).to_have_text(
-            "No llegó: revisa que estés en la misma red Wi-Fi que el computador de quien facilita."
+            "No hay conexión con el computador de quien facilita: "
+            "revisa que estés en la misma red Wi-Fi."
         )
         expect(phone.locator("#connection-measure")).to_have_attribute("data-state", "failed")
-        expect(phone.get_by_text("Tu celular llegó al computador de la sesión.")).to_be_hidden()
+        expect(
+            phone.get_by_text("Tu celular se conectó al computador de la sesión.")
+        ).to_be_hidden()
         screens.shot(phone, "02-phone-not-reached")
 
 
@@ -166,6 +177,8 @@ def test_without_javascript_the_page_alone_says_the_phone_arrived(
     options = {**PHONE_390, "java_script_enabled": False}
     with contextmanager(_page)(browser, live_server_url, options) as phone:
         phone.goto("/probar/")
-        expect(phone.get_by_text("Tu celular llegó al computador de la sesión.")).to_be_visible()
+        expect(
+            phone.get_by_text("Tu celular se conectó al computador de la sesión.")
+        ).to_be_visible()
         expect(phone.locator("#connection-measure")).to_be_hidden()
         screens.shot(phone, "01-phone-without-javascript")

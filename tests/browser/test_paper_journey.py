@@ -98,7 +98,7 @@ def test_a_person_on_paper_from_the_laptop_and_a_cofacilitators_phone(
     add.get_by_role("button", name="Agregar en papel").click()
     # Nothing filled in: the page says what is missing and adds nobody.
     expect(add.locator(".field-error").first).to_be_visible()
-    expect(add).to_contain_text("Nadie participa sin aceptar el aviso de privacidad")
+    expect(add).to_contain_text("la persona necesita aceptar el aviso de privacidad")
     assert not Participant.objects.exists()
     add.get_by_label("Nombre o alias").fill("Don Jairo")
     add.get_by_label("Logística").check()

@@ -170,7 +170,7 @@ def test_host_loopback_keeps_it_private_and_says_so():
     printed = _embedded("serve_room", "--print-only", BIND_HOST="127.0.0.1")
     assert printed.returncode == 0, printed.stderr
     assert "http://localhost:8000/unirse/" in printed.stdout
-    assert "escucha solo en este computador" in printed.stdout
+    assert "solo acepta conexiones desde este computador" in printed.stdout
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_a_phone_without_an_account_sees_that_it_arrived(client, settings):
     response = client.get(reverse("connection_test"), HTTP_HOST="192.168.1.20:8000")
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Tu celular llegó al computador de la sesión." in page
+    assert "Tu celular se conectó al computador de la sesión." in page
     assert "192.168.1.20:8000" in page  # the address it reached
     assert f'data-echo="{reverse("connection_echo")}"' in page
     assert page.count("<script") == 1 and "js/connection-test" in page  # a light page

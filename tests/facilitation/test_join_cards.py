@@ -151,4 +151,4 @@ def test_the_cards_speak_english_when_asked(facilitator_client, live):
         assert text in page, text
     room = facilitator_client.get(reverse("control_room", args=[live.pk])).content.decode()
     assert "Test the connection" in room and "QR code of the test page" in room
-    assert "scan this code, or open:" in room
+    assert "scan this code, or open this address:" in room

@@ -154,7 +154,7 @@ def test_adding_without_the_privacy_notice_changes_nothing(facilitator_client, l
     del data["privacy_accepted"]
     response = facilitator_client.post(reverse("paper_add", args=[live.pk]), data)
     assert response.status_code == 200
-    assert "Nadie participa sin aceptar el aviso de privacidad" in response.content.decode()
+    assert "la persona necesita aceptar el aviso de privacidad" in response.content.decode()
     stale = add_data(live, areas, privacy_version=99)
     response = facilitator_client.post(reverse("paper_add", args=[live.pk]), stale)
     assert "El aviso de privacidad cambió" in response.content.decode()

@@ -48,7 +48,7 @@ def test_the_control_room_lists_the_addresses_and_the_choice_moves_every_qr(
     room = reverse("control_room", args=[live.pk])
     text = facilitator_client.get(room, **ON_THE_LAPTOP).content.decode()
     assert 'id="room-address"' in text
-    assert "Los teléfonos entran por 192.168.1.20" in text
+    assert "Los celulares entran por 192.168.1.20" in text
     assert f'href="http://192.168.1.20:8000/p/{live.qr_token}/"' in text
     response = facilitator_client.post(
         reverse("room_address", args=[live.pk]), {"address": CABLE.ip}, **ON_THE_LAPTOP
@@ -56,7 +56,7 @@ def test_the_control_room_lists_the_addresses_and_the_choice_moves_every_qr(
     assert response.status_code == 302
     assert facilitator_client.session[SESSION_KEY] == CABLE.ip
     after = facilitator_client.get(room, **ON_THE_LAPTOP).content.decode()
-    assert "Listo: los teléfonos entran ahora por 10.0.0.7" in after
+    assert "Listo: ahora los celulares entran por 10.0.0.7" in after
     assert f'href="http://10.0.0.7:8000/p/{live.qr_token}/"' in after
     projector = facilitator_client.get(reverse("projector", args=[live.pk]), **ON_THE_LAPTOP)
     assert str(_qr_svg(f"http://10.0.0.7:8000/p/{live.qr_token}/")) in projector.content.decode()
@@ -89,7 +89,7 @@ def test_only_loopback_warns_in_plain_spanish(settings, facilitator_client, live
     text = facilitator_client.get(
         reverse("control_room", args=[live.pk]), **ON_THE_LAPTOP
     ).content.decode()
-    assert "Los teléfonos no pueden abrir http://127.0.0.1:8000" in text
+    assert "Los celulares no pueden abrir http://127.0.0.1:8000" in text
     assert "misma red Wi-Fi" in text and "hotspot" in text
 
 
@@ -101,7 +101,7 @@ def test_a_private_server_says_to_restart_without_host(settings, facilitator_cli
     text = facilitator_client.get(
         reverse("control_room", args=[live.pk]), **ON_THE_LAPTOP
     ).content.decode()
-    assert "Los teléfonos no pueden abrir" in text
+    assert "Los celulares no pueden abrir" in text
     assert "sin <code>HOST=127.0.0.1</code>" in text
 
 

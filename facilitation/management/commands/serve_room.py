@@ -29,22 +29,22 @@ def room_lines() -> tuple[str, list[str]]:
     if not settings.ROOM_ADDRESS:
         if is_loopback_host(settings.BIND_HOST):
             notes.append(
-                f"Puente escucha solo en este computador (HOST={settings.BIND_HOST}): los "
-                "teléfonos no pueden entrar. Para la sala, ejecuta `make run` sin HOST."
+                f"Puente solo acepta conexiones desde este computador (HOST={settings.BIND_HOST}): "
+                "los celulares no pueden entrar. Para la sesión, ejecuta `make run` sin HOST."
             )
         else:
             notes.append(
-                "Este computador no tiene una dirección de red que los teléfonos puedan usar "
+                "Este computador no tiene una dirección de red que los celulares puedan usar "
                 "(solo 127.0.0.1). Conéctalo a la Wi-Fi de la sala o al punto de acceso de tu "
-                "teléfono y vuelve a ejecutar `make run`."
+                "celular y vuelve a ejecutar `make run`."
             )
         return f"http://localhost:{settings.PORT}{join_path}", notes
     if len(ips) > 1:
         others = ", ".join(ip for ip in ips if ip != settings.ROOM_ADDRESS)
         notes.append(
-            f"Este computador tiene varias direcciones; los teléfonos usarán "
-            f"{settings.ROOM_ADDRESS}. Si no entran, usa la que corresponde a la Wi-Fi de la "
-            f"sala ({others}): `make run ROOM_ADDRESS=<dirección>`, o elígela en la sala de "
+            f"Este computador tiene varias direcciones; los celulares van a usar "
+            f"{settings.ROOM_ADDRESS}. Si no logran entrar, usa la de la Wi-Fi de la sala "
+            f"({others}) con `make run ROOM_ADDRESS=<dirección>`, o elígela en la sala de "
             "control."
         )
     origin = room_origins([settings.ROOM_ADDRESS], settings.PORT)[0]
