@@ -2,8 +2,10 @@
 of them at a time, what a phone would send in the current block. Usable from the control
 room's laptop or from a co-facilitator's phone (any facilitator of the organisation).
 
-The chosen person travels in the query (?persona=) to show their panel and in the form's
-body to act for them; an anonymous card's row never names them (facilitation/paper.py)."""
+The chosen person is kept in the staff's session (chosen with a POST) and travels in each
+entry's form body, never in an address: an access log (daphne's, nginx's) writes addresses,
+and «person 17's panel, then a card» would name an anonymous card's author. An anonymous
+card's row never names them either (facilitation/paper.py)."""
 
 import secrets
 from collections.abc import Callable
@@ -87,14 +89,28 @@ def _panel(live: LiveSession, person: Participant) -> dict:
     }
 
 
+def _session_key(live: LiveSession) -> str:
+    return f"paper_person_{live.pk}"
+
+
+def _remember(request: HttpRequest, live: LiveSession, person: Participant) -> None:
+    request.session[_session_key(live)] = person.pk
+
+
+def _remembered(request: HttpRequest, live: LiveSession) -> Participant | None:
+    pk = request.session.get(_session_key(live))
+    if not isinstance(pk, int):
+        return None
+    return Participant.objects.filter(live=live, pk=pk).select_related("area").first()
+
+
 @require_GET
 @facilitator_required
 def paper_room(request: HttpRequest, live_id: int) -> HttpResponse:
-    """The page, with the panel of the person in ?persona=; the panel alone for htmx, or 204
-    when ?sello= says the panel already shows the session's present state."""
+    """The page, with the panel of the person chosen in this browser; the panel alone for
+    htmx, or 204 when ?sello= says the panel already shows the session's present state."""
     live = access_live(request.organisation, live_id)
-    raw = request.GET.get("persona", "")
-    person = _person(live, raw) if raw else None
+    person = _remembered(request, live)
     error = ""
     if person is not None:
         try:
@@ -223,7 +239,8 @@ def paper_add(request: HttpRequest, live_id: int) -> HttpResponse:
                 request,
                 _("%(name)s ya está en la sesión, en papel.") % {"name": person.name},
             )
-            return redirect(f"{reverse('paper_room', args=[live.pk])}?persona={person.pk}")
+            _remember(request, live, person)
+            return redirect("paper_room", live_id=live.pk)
     return _page(request, live, form=form)
 
 
@@ -237,6 +254,7 @@ def paper_action(request: HttpRequest, live_id: int, action: str) -> HttpRespons
     if handler is None:
         raise Http404
     person = _person(live, request.POST.get("participant", ""))
+    _remember(request, live, person)
     error = done = ""
     try:
         done = handler(live, person, request.POST)
@@ -251,4 +269,13 @@ def paper_action(request: HttpRequest, live_id: int, action: str) -> HttpRespons
         messages.error(request, error)
     else:
         messages.success(request, done)
-    return redirect(f"{reverse('paper_room', args=[live.pk])}?persona={person.pk}")
+    return redirect("paper_room", live_id=live.pk)
+
+
+@require_POST
+@facilitator_required
+def paper_choose(request: HttpRequest, live_id: int) -> HttpResponse:
+    """Show this person's panel (kept in the session: see the module's docstring)."""
+    live = access_live(request.organisation, live_id)
+    _remember(request, live, _person(live, request.POST.get("participant", "")))
+    return redirect(f"{reverse('paper_room', args=[live.pk])}#paper-panel")

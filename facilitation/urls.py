@@ -33,6 +33,7 @@ urlpatterns = [
     path("en-vivo/<int:live_id>/tarjetas/", room_views.join_cards, name="join_cards"),
     path("en-vivo/<int:live_id>/papel/", paper_views.paper_room, name="paper_room"),
     path("en-vivo/<int:live_id>/papel/agregar/", paper_views.paper_add, name="paper_add"),
+    path("en-vivo/<int:live_id>/papel/elegir/", paper_views.paper_choose, name="paper_choose"),
     path(
         "en-vivo/<int:live_id>/papel/<slug:action>/",
         paper_views.paper_action,

@@ -132,7 +132,7 @@ def test_a_person_on_paper_from_the_laptop_and_a_cofacilitators_phone(
     log_in(phone, "camilo", PASSWORD)
     phone.goto(f"/en-vivo/{live.pk}/papel/")
     expect(phone.locator("#paper-add")).not_to_have_attribute("open", "")
-    phone.get_by_role("link", name="Don Jairo").click()
+    phone.get_by_role("button", name="Don Jairo").click()
     expect(phone.locator("#paper-panel")).to_contain_text("Apertura: el propósito de hoy")
     _fits(phone, 390)
     screens.shot(phone, "04-phone-paper-opening", full_page=False)
@@ -243,7 +243,8 @@ def test_a_person_on_paper_from_the_laptop_and_a_cofacilitators_phone(
     screens.shot(screen, "10-projector-consent", full_page=False)
 
     # The laptop's paper page, at the end: his panel in the agreements block.
-    room.goto(f"/en-vivo/{live.pk}/papel/?persona={jairo.pk}")
+    room.goto(f"/en-vivo/{live.pk}/papel/")
+    room.get_by_role("button", name="Don Jairo").click()
     expect(room.locator("#paper-consent")).to_contain_text("Ya respondió: Objeción")
     _fits(room, LAPTOP["width"])
     _inside(room)

@@ -58,6 +58,16 @@ def action_url(live, action: str) -> str:
     return reverse("paper_action", args=[live.pk, action])
 
 
+def choose_url(live) -> str:
+    return reverse("paper_choose", args=[live.pk])
+
+
+def choose(client, live, person) -> None:
+    response = client.post(choose_url(live), {"participant": person.pk})
+    assert response.status_code == 302
+    assert response.url == f"{page_url(live)}#paper-panel"
+
+
 def add_data(live, areas, **extra) -> dict:
     data = {
         "name": "Doña Rosa",
@@ -132,7 +142,7 @@ def test_an_unknown_action_or_malformed_person_is_not_found(facilitator_client, 
         facilitator_client.post(action_url(live, "emotion"), {"participant": "x1"}).status_code
         == 404
     )
-    assert facilitator_client.get(page_url(live) + "?persona=abc").status_code == 404
+    assert facilitator_client.post(choose_url(live), {"participant": "abc"}).status_code == 404
 
 
 # --- adding a person ----------------------------------------------------------------------------
@@ -142,7 +152,7 @@ def test_adding_a_person_on_paper_opens_their_panel(facilitator_client, live, ar
     response = facilitator_client.post(reverse("paper_add", args=[live.pk]), add_data(live, areas))
     rosa = Participant.objects.get()
     assert response.status_code == 302
-    assert response.url == f"{page_url(live)}?persona={rosa.pk}"
+    assert response.url == page_url(live)  # never the person in an address (access logs)
     assert rosa.on_paper and rosa.privacy_accepted_at is not None
     page = facilitator_client.get(response.url).content.decode()
     assert "Doña Rosa ya está en la sesión, en papel." in page
@@ -224,7 +234,8 @@ def test_another_sessions_participant_is_not_found(
         **HTMX,
     )
     assert response.status_code == 404
-    assert facilitator_client.get(f"{page_url(live)}?persona={stranger.pk}").status_code == 404
+    chosen = facilitator_client.post(choose_url(live), {"participant": stranger.pk})
+    assert chosen.status_code == 404
     assert not EmotionCheck.objects.exists()
 
 
@@ -239,7 +250,8 @@ def test_the_staff_cannot_answer_for_someone_with_a_phone(facilitator_client, li
     assert response.status_code == 200
     assert "participa desde su celular" in response.content.decode()
     assert not EmotionCheck.objects.exists()
-    page = facilitator_client.get(f"{page_url(live)}?persona={ana.pk}").content.decode()
+    choose(facilitator_client, live, ana)
+    page = facilitator_client.get(page_url(live)).content.decode()
     assert "participa desde su celular" in page
     assert 'id="paper-emotion"' not in page
 
@@ -321,21 +333,23 @@ def test_signed_card_and_person_are_marked_on_paper_in_the_control_room(
 
 
 def test_the_panel_refresh_answers_204_until_the_session_moves(facilitator_client, live, jairo):
-    url = f"{page_url(live)}?persona={jairo.pk}"
+    choose(facilitator_client, live, jairo)
+    url = page_url(live)
     first = facilitator_client.get(url, **HTMX)
     assert first.status_code == 200
     live.refresh_from_db()
-    unchanged = facilitator_client.get(f"{url}&sello={live.seq}", **HTMX)
+    unchanged = facilitator_client.get(f"{url}?sello={live.seq}", **HTMX)
     assert unchanged.status_code == 204
     goto(live, "checkin")
-    moved = facilitator_client.get(f"{url}&sello={live.seq}", **HTMX)
+    moved = facilitator_client.get(f"{url}?sello={live.seq}", **HTMX)
     assert moved.status_code == 200
     assert 'id="paper-emotion"' in moved.content.decode()
 
 
 def test_principles_and_ground_rule_through_http(facilitator_client, live, jairo):
     goto(live, "principles")
-    panel = facilitator_client.get(f"{page_url(live)}?persona={jairo.pk}", **HTMX)
+    choose(facilitator_client, live, jairo)
+    panel = facilitator_client.get(page_url(live), **HTMX)
     assert 'id="paper-principles"' in panel.content.decode()
     response = facilitator_client.post(
         action_url(live, "commitment"),
@@ -363,7 +377,8 @@ def test_dots_through_http(facilitator_client, live, people, jairo):
     )
     services.contributions_reveal(live=live, block=block)
     services.voting_set_open(live=live, open=True)
-    panel = facilitator_client.get(f"{page_url(live)}?persona={jairo.pk}", **HTMX)
+    choose(facilitator_client, live, jairo)
+    panel = facilitator_client.get(page_url(live), **HTMX)
     assert f'id="paper-c{card.pk}"' in panel.content.decode()
     data = {"participant": jairo.pk, "key": "d1", "target": f"c{card.pk}"}
     response = facilitator_client.post(action_url(live, "dot"), data, **HTMX)
@@ -380,3 +395,25 @@ def test_dots_through_http(facilitator_client, live, people, jairo):
     )
     assert "Ese aporte no está en la votación." in response.content.decode()
     assert not Dot.objects.exists()
+
+
+def test_no_address_ever_names_the_person_on_paper(facilitator_client, facilitator, live, jairo):
+    """An access log writes addresses: «person 17's panel, then a card» would name the author
+    of an anonymous card. The person is chosen with a POST and kept in the session."""
+    goto(live, "unsaid")
+    choose(facilitator_client, live, jairo)
+    page = facilitator_client.get(page_url(live)).content.decode()
+    assert "persona=" not in page
+    assert f'hx-get="{page_url(live)}?sello=' in page
+    data = {
+        "participant": jairo.pk,
+        "key": "k1",
+        "text": "Nadie nos avisa",
+        "block": block_of(live, "unsaid").pk,
+    }
+    response = facilitator_client.post(action_url(live, "contribute"), data)
+    assert response.status_code == 302 and response.url == page_url(live)
+    # Another browser (a co-facilitator) has chosen nobody yet.
+    other = Client()
+    other.force_login(facilitator.user)
+    assert 'id="paper-panel"' not in other.get(page_url(live)).content.decode()
