@@ -30,6 +30,11 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 # VPN tunnels. Their addresses are listed last and never chosen while another exists.
 VIRTUAL_PREFIXES = (
     "docker",
+    "podman",
+    "cni",
+    "lxcbr",
+    "lxdbr",
+    "vethernet",
     "br-",
     "veth",
     "virbr",
@@ -118,7 +123,9 @@ def parse_public_url(raw: str, *, name: str = "PUBLIC_URL") -> str:
 
 
 def choose_address(addresses: list[Address], wanted: str) -> str:
-    """ROOM_ADDRESS when set (it must be one of this laptop's), else the best one, else ""."""
+    """ROOM_ADDRESS when set (it must be one of this laptop's), else the best one, else "".
+    A container's or VPN's address alone is never chosen by itself: phones cannot reach it,
+    and "" makes the control room and `make run` say so."""
     ips = [address.ip for address in addresses]
     if wanted:
         if wanted not in ips:
@@ -128,7 +135,8 @@ def choose_address(addresses: list[Address], wanted: str) -> str:
                 f"direcciones son: {listed} (ROOM_ADDRESS must be one of this machine's)."
             )
         return wanted
-    return ips[0] if ips else ""
+    real = [address.ip for address in addresses if not address.virtual]
+    return real[0] if real else ""
 
 
 def room_origins(ips: list[str], port: int) -> list[str]:
@@ -173,8 +181,12 @@ def room_status(request: HttpRequest) -> RoomStatus:
     addresses = list(settings.ROOM_ADDRESSES)
     chosen = _chosen(request)
     if chosen:
-        # The port the browser used (its Host header), which is daphne's.
-        port = urlsplit(f"//{host}").port or request.get_port()
+        # The port the browser used (its Host header), which is daphne's; a malformed one
+        # (Django's host check lets «:99999» through) falls back to the server's own.
+        try:
+            port = urlsplit(f"//{host}").port or request.get_port()
+        except ValueError:
+            port = request.get_port()
         suffix = "" if str(port) == "80" else f":{port}"
         base_url = f"http://{chosen}{suffix}"
     else:

@@ -153,8 +153,12 @@ ROOM_ADDRESSES = (
 )
 ROOM_ADDRESS = room.choose_address(ROOM_ADDRESSES, env_str("ROOM_ADDRESS"))
 _ROOM_IPS = [address.ip for address in ROOM_ADDRESSES]
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", *_ROOM_IPS])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", room.room_origins(_ROOM_IPS, PORT))
+# The laptop's addresses are allowed even beside an explicit list: QR codes carry them.
+ALLOWED_HOSTS = [*env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"]), *_ROOM_IPS]
+CSRF_TRUSTED_ORIGINS = [
+    *env_list("CSRF_TRUSTED_ORIGINS", []),
+    *room.room_origins(_ROOM_IPS, PORT),
+]
 if PUBLIC_URL:
     _public = urlsplit(PUBLIC_URL)
     if "ALLOWED_HOSTS" not in os.environ:

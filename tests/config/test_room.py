@@ -59,6 +59,10 @@ def test_an_address_the_laptop_does_not_have_is_refused():
     assert room.choose_address([WIFI, CABLE], "") == "192.168.1.20"
     assert room.choose_address([WIFI, CABLE], "10.0.0.7") == "10.0.0.7"
     assert room.choose_address([], "") == ""
+    # Only a container's bridge: nothing phones can reach, so nothing chosen (and a warning);
+    # named explicitly, it is taken.
+    assert room.choose_address([DOCKER], "") == ""
+    assert room.choose_address([DOCKER], "172.17.0.1") == "172.17.0.1"
     with pytest.raises(ImproperlyConfigured, match="no es una dirección de este computador"):
         room.choose_address([WIFI], "10.9.9.9")
 
@@ -189,3 +193,15 @@ def test_a_bad_address_stops_the_start_up_with_a_message(env, message):
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@override_settings(
+    PUBLIC_URL="",
+    ROOM_ADDRESSES=[WIFI],
+    ROOM_ADDRESS="192.168.1.20",
+    ALLOWED_HOSTS=["localhost"],
+)
+def test_a_malformed_port_in_the_host_falls_back_to_the_servers():
+    request = RequestFactory().get("/", HTTP_HOST="localhost:99999", SERVER_PORT="8000")
+    request.session = {}
+    assert room.public_base_url(request) == "http://192.168.1.20:8000"
