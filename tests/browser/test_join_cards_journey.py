@@ -4,15 +4,14 @@ a phone opens the connection test and sees how long the laptop takes to answer, 
 that it does not."""
 
 import re
-import shutil
 import subprocess
 from contextlib import contextmanager
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import _page, allow_console_error, log_in
 from tests.browser.test_live_journey import _ready_live
+from tests.browser.test_runsheet_print import _pdf_pages, _poppler
 from tests.conftest import PASSWORD
 
 LAPTOP_1366 = {"viewport": {"width": 1366, "height": 768}}
@@ -24,22 +23,6 @@ PHONE_390 = {
 }
 # PDF page sizes in points (1/72 in).
 PAPER_POINTS = {"A4": (595, 842), "Letter": (612, 792)}
-
-
-def _poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} is missing: run `make browser` (Debian's poppler-utils).")
-    return path
-
-
-def _pdf_info(pdf: str) -> tuple[int, tuple[int, int]]:
-    info = subprocess.run(
-        [_poppler("pdfinfo"), pdf], check=True, capture_output=True, text=True
-    ).stdout
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
-    width, _x, height = fields["Page size"].split()[:3]
-    return int(fields["Pages"]), (round(float(width)), round(float(height)))
 
 
 def _pdf_text(pdf: str, page: int) -> str:
@@ -110,7 +93,7 @@ def test_the_facilitator_prints_join_cards_from_the_control_room(
             page.emulate_media(media="print")  # what page.pdf prints unless told otherwise
             pdf = str(screens.folder / f"cards-{count}-{paper}.pdf")
             page.pdf(path=pdf, format=paper, print_background=True)
-            pages, size = _pdf_info(pdf)
+            pages, size = _pdf_pages(pdf)
             expected = PAPER_POINTS[paper]
             assert all(abs(a - b) <= 2 for a, b in zip(size, expected, strict=True)), size
             # Eight to a sheet, and no card split across two.
