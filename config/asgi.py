@@ -10,8 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before anything imports models (the routing does).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from config import backpressure  # noqa: E402
 from config.ws_origin import SameOriginValidator  # noqa: E402
@@ -24,7 +24,10 @@ router = ProtocolTypeRouter(
     {
         # /static/ too: ServeStatic answers it inside Django's middleware (config/settings.py).
         "http": django_asgi_app,
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The session for every socket; the user only for the staff's (facilitation.routing):
+        # participants are anonymous, and reading the user for each of a room's phones cost a
+        # hop to Channels' one shared database thread per connect.
+        "websocket": SameOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

@@ -258,12 +258,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return []
 
     async def send_snapshot(self) -> None:
-        frames = await in_thread(broadcast.snapshot_frames)(
-            self.live, self.audience, self.participant
-        )
+        frames = await in_thread(self.snapshot)()
         for text in frames:
             await self.send(text_data=text)
         self.seq_sent = json.loads(frames[0]).get("seq")
+
+    def snapshot(self) -> list[str]:
+        """The snapshot's frames; runs in a worker thread (in_thread), all of it in one hop."""
+        return broadcast.snapshot_frames(self.live, self.audience, self.participant)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         data: object = None
@@ -385,10 +387,13 @@ class ParticipantConsumer(LiveConsumer):
     def max_sockets(self) -> int:
         return settings.WS_MAX_SOCKETS_PER_PARTICIPANT
 
-    async def send_snapshot(self) -> None:
-        # Connecting is a sign of life: presence counts the phone from now on.
-        await self.heartbeat()
-        await super().send_snapshot()
+    def snapshot(self) -> list[str]:
+        # Connecting is a sign of life: presence counts the phone from now on. Written in the
+        # snapshot's own thread hop: each hop is a new thread's database connection, and a
+        # room joining makes a hundred of these at once.
+        assert self.participant is not None
+        services.participant_seen(participant=self.participant)
+        return super().snapshot()
 
     async def heartbeat(self) -> None:
         assert self.participant is not None

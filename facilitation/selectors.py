@@ -3,6 +3,7 @@ response and the websocket push alike."""
 
 import datetime
 import difflib
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -806,9 +807,22 @@ def participant_me(
     )
 
 
+# The method's rows every phone's page carries: the library, edited in the admin between
+# sessions, not by a session. A room joining read them once per phone (four of the page's
+# eleven queries); they are read once per process every METHOD_ROWS_SECONDS instead, so an
+# edit in the admin reaches the phones' pages within that time.
+METHOD_ROWS_SECONDS = 60.0
+_method_rows: dict[str, tuple[float, dict]] = {}
+
+
 def method_for_phones() -> dict:
-    """What a phone shows of the method in the principles block (and to a late arrival)."""
-    return {
+    """What a phone shows of the method in the principles block (and to a late arrival).
+    Read-only: the lists are shared by every request of the process."""
+    now = time.monotonic()
+    known = _method_rows.get("rows")
+    if known is not None and now - known[0] < METHOD_ROWS_SECONDS:
+        return dict(known[1])
+    rows = {
         "assumptions": list(Assumption.objects.all()),
         "principles": list(Principle.objects.all()),
         "team": list(Responsibility.objects.filter(holder=Responsibility.Holder.TEAM)),
@@ -816,6 +830,13 @@ def method_for_phones() -> dict:
             Responsibility.objects.filter(holder=Responsibility.Holder.FACILITATOR)
         ),
     }
+    _method_rows["rows"] = (now, rows)
+    return dict(rows)
+
+
+def method_rows_forget() -> None:
+    """Read the method's rows afresh on the next page (tests: each one loads the library)."""
+    _method_rows.clear()
 
 
 # --- agreements in the room ----------------------------------------------------------------

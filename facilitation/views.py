@@ -523,6 +523,9 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "facilitation/ended.html", {"live": live, "reason": "removed"})
     if participant is None:
         return _join_form(request, live)
+    # The session and its current block were just read (live_for_token): #me needs them, not
+    # a second read of the participant.
+    participant.live = live
     return render(
         request,
         "facilitation/participant.html",
@@ -532,7 +535,7 @@ def participant_live(request: HttpRequest, token: str) -> HttpResponse:
             # The phones' view as the last broadcast rendered it (one render for a room
             # joining, not one per phone), with its age for a running timer.
             **_phones_stage(live),
-            "me": participant_me(participant),
+            "me": participant_me(participant, loaded=True),
             "emotions": Emotion.choices,
             "max_chars": services.MAX_CONTRIBUTION_CHARS,
             **method_for_phones(),

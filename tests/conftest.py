@@ -11,6 +11,7 @@ from django.utils import translation
 
 from facilitation import broadcast
 from facilitation.fanout import hub
+from facilitation.selectors import method_rows_forget
 from workshops.models import Membership, Organisation
 from workshops.services import library_load, member_create, organisation_create
 
@@ -51,6 +52,8 @@ def _fresh_live_layer() -> None:
     channel_layers.backends.clear()
     hub.reset(None)
     broadcast._recent.clear()  # this process's last renders (a test may edit rows directly)
+    broadcast._people.clear()
+    method_rows_forget()  # the method's rows a phone's page carries (each test loads them)
 
 
 @pytest.fixture
