@@ -296,6 +296,10 @@ WS_MAX_BUFFERED_BYTES = env_int("WS_MAX_BUFFERED_KIB", 512) * 1024
 WS_MAX_SOCKETS_PER_PARTICIPANT = env_int("WS_MAX_SOCKETS_PER_PARTICIPANT", 3)
 WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10)
 
+# An account logs in, and keeps its session, only while it has an active membership
+# (deactivation is per organisation: workshops/auth.py).
+AUTHENTICATION_BACKENDS = ["workshops.auth.MembershipBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -308,6 +312,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins allowed per address and username within LOGIN_LOCKOUT_SECONDS.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 300)
+# Days an invitation link stays valid (workshops/invitations.py); re-sending starts again.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+if INVITATION_DAYS < 1:
+    raise ImproperlyConfigured(f"INVITATION_DAYS must be 1 or more, not {INVITATION_DAYS}.")
 
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Español")), ("en", _("English"))]

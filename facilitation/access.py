@@ -90,14 +90,20 @@ def access_in_live[M: Model](model: type[M], live: LiveSession, pk: int | str) -
 def facilitator_live_for_user(
     user: AbstractBaseUser | AnonymousUser | None, live_id: int | str
 ) -> LiveSession | None:
-    if user is None or not user.is_authenticated:
+    """The live session behind a staff socket, if the user is an active facilitator of its
+    organisation (a person may facilitate for several: the socket belongs to the session's
+    organisation, the one the page that opened it was scoped to). Also asked again on the
+    staff's heartbeats, so a facilitator deactivated meanwhile loses the room."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
-    membership = Membership.objects.filter(user=user, is_facilitator=True).first()
-    if membership is None:
+    try:
+        live_pk = int(live_id)
+    except (TypeError, ValueError):
         return None
-    return LiveSession.objects.filter(
-        pk=live_id, workshop__organisation=membership.organisation
-    ).first()
+    facilitates = Membership.objects.filter(user=user, is_facilitator=True, is_active=True).values(
+        "organisation_id"
+    )
+    return LiveSession.objects.filter(pk=live_pk, workshop__organisation_id__in=facilitates).first()
 
 
 def remember_participant(request: HttpRequest, participant: Participant) -> None:

@@ -313,6 +313,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 sent_at = None
             await self.send(text_data=broadcast.frame(pong=sent_at))
             await self.heartbeat()
+            if self.closing:  # the heartbeat found the socket no longer allowed
+                return
             await self.catch_up()
         elif kind == "snapshot":
             await self.send_snapshot()
@@ -499,6 +501,15 @@ class FacilitatorConsumer(LiveConsumer):
 
     def max_sockets(self) -> int:
         return settings.WS_MAX_SOCKETS_PER_USER
+
+    async def heartbeat(self) -> None:
+        """A facilitator deactivated (or removed from the organisation) while the control room
+        is open loses it at the next heartbeat, not only at the next connect."""
+        assert self.live is not None
+        still = await in_thread(facilitator_live_for_user)(self.scope.get("user"), self.live.pk)
+        if still is None:
+            self.closing = True
+            await self.close(code=CLOSE_NOT_ALLOWED)
 
 
 class ProjectorConsumer(FacilitatorConsumer):

@@ -6,8 +6,10 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from workshops.models import (
     Area,
@@ -20,15 +22,65 @@ from workshops.models import (
     Workshop,
 )
 
+# The organisation a person is working in, when they belong to several (issue 14): kept in
+# their session, chosen after login and from the header. Every page, query, export, websocket
+# and email is scoped to it, as it was to a person's one organisation before.
+ACTIVE_ORGANISATION_KEY = "puente.organisation"
+_UNSET = object()
+
+
+def active_memberships(user: Any) -> list[Membership]:
+    """A person's active memberships, their organisations' names in order."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organisation")
+        .defer("organisation__logo")  # the image's bytes: read only by the logo's own view
+        .order_by("organisation__name", "organisation__pk")
+    )
+
+
+def memberships_of(request: HttpRequest) -> list[Membership]:
+    """The signed-in person's active memberships, read once per request."""
+    cached = getattr(request, "_puente_memberships", _UNSET)
+    if cached is _UNSET:
+        cached = active_memberships(getattr(request, "user", None))
+        request._puente_memberships = cached  # type: ignore[attr-defined]
+    return cached  # type: ignore[return-value]
+
 
 def membership_of(request: HttpRequest) -> Membership | None:
-    user = request.user
-    if not user.is_authenticated:
+    """The membership of the organisation the person is working in: the one chosen in this
+    session, else their first (by name). None for visitors and for people with no active
+    membership."""
+    memberships = memberships_of(request)
+    if not memberships:
         return None
-    try:
-        return user.membership
-    except Membership.DoesNotExist:
-        return None
+    chosen = request.session.get(ACTIVE_ORGANISATION_KEY) if hasattr(request, "session") else None
+    for membership in memberships:
+        if membership.organisation_id == chosen:
+            return membership
+    return memberships[0]
+
+
+def activate_organisation(request: HttpRequest, organisation: Organisation) -> Membership:
+    """Make one of the person's organisations the active one (Http404 if they are not an
+    active member of it: «not yours» and «does not exist» answer alike). Reads the
+    memberships afresh: one may have just been added (an accepted invitation)."""
+    request.__dict__.pop("_puente_memberships", None)
+    for membership in memberships_of(request):
+        if membership.organisation_id == organisation.pk:
+            request.session[ACTIVE_ORGANISATION_KEY] = organisation.pk
+            _use(request, membership)
+            return membership
+    raise Http404
+
+
+def _use(request: HttpRequest, membership: Membership) -> None:
+    request.membership = membership  # type: ignore[attr-defined]
+    request.organisation = membership.organisation  # type: ignore[attr-defined]
+    timezone.activate(membership.organisation.zone)
 
 
 def _role_required(check: Callable[[Membership], bool]) -> Callable:
@@ -41,13 +93,49 @@ def _role_required(check: Callable[[Membership], bool]) -> Callable:
             if membership is None or not check(membership):
                 # Not a member with this role: the page does not exist for them.
                 raise Http404
-            request.membership = membership  # type: ignore[attr-defined]
-            request.organisation = membership.organisation  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            _use(request, membership)
+            others = [m for m in memberships_of(request) if m.pk != membership.pk and check(m)]
+            if not others or request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            return _view_in_own_organisations(request, view, membership, others, args, kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _view_in_own_organisations(
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    active: Membership,
+    others: list[Membership],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponse:
+    """A link to an object of another of the person's organisations (a live session, an
+    acta, an agreement) opens it in that organisation and says so; one of no organisation of
+    theirs answers 404. Only for reading (GET, HEAD): a form sent from a page of another
+    organisation never acts there. Each attempt runs in a transaction rolled back by its
+    404, so a view that wrote something before failing leaves nothing behind."""
+    try:
+        with transaction.atomic():
+            return view(request, *args, **kwargs)
+    except Http404:
+        pass
+    for membership in others:
+        _use(request, membership)
+        # Read by the navigation, which names the organisation now active and says why.
+        request.switched_from = active.organisation  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic():
+                response = view(request, *args, **kwargs)
+        except Http404:
+            continue
+        request.session[ACTIVE_ORGANISATION_KEY] = membership.organisation_id
+        return response
+    del request.switched_from  # type: ignore[attr-defined]
+    _use(request, active)
+    raise Http404
 
 
 member_required = _role_required(lambda m: True)

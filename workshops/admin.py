@@ -35,8 +35,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organisation", "is_facilitator", "is_manager"]
-    list_filter = ["organisation", "is_facilitator", "is_manager"]
+    list_display = ["user", "organisation", "is_facilitator", "is_manager", "is_active"]
+    list_filter = ["organisation", "is_facilitator", "is_manager", "is_active"]
     raw_id_fields = ["user"]
 
 

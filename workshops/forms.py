@@ -75,7 +75,31 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "time_zone"]
+        fields = ["name", "display_name", "time_zone"]
+        help_texts = {
+            "display_name": _(
+                "El nombre que ve la sala en el proyector, el guion de la sesión y el acta "
+                "(por ejemplo, «Aceros del Valle S.A.S.»). Si lo dejas vacío, se usa el "
+                "nombre de la organización."
+            ),
+        }
+
+
+class LogoForm(forms.Form):
+    """The logo's file; the checks are the service's (workshops/face.py), which the view
+    reports on this field."""
+
+    logo = forms.FileField(
+        label=_("Archivo del logo"),
+        help_text=_(
+            "PNG, JPG o WebP de hasta 2 MB. Lo ajustamos a un máximo de 600 × 200 píxeles."
+        ),
+        error_messages={
+            "required": _("Elige la imagen de tu logo."),
+            "empty": _("El archivo está vacío. Elige la imagen de tu logo."),
+        },
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
 
 
 def _number_between(low: int, high: int, message: str, **kwargs: Any) -> forms.IntegerField:

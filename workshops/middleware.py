@@ -1,4 +1,4 @@
-"""Show every date in the signed-in member's organisation time zone."""
+"""Show every date in the active organisation's time zone."""
 
 from collections.abc import Callable
 

@@ -46,6 +46,14 @@ class Organisation(models.Model):
         default=180,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
     )
+    # The organisation's face (issue 14): shown on the projector's join screen, the run sheet
+    # and the acta. Blank display name: the name. The logo is kept in the database (small,
+    # validated and re-encoded), so every daphne process of the scaled mode serves it without
+    # shared media storage; logo_version changes its address whenever it changes.
+    display_name = models.CharField(_("nombre para mostrar"), max_length=120, blank=True)
+    logo = models.BinaryField(_("logo"), null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=20, blank=True, editable=False)
+    logo_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,6 +67,11 @@ class Organisation(models.Model):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def shown_name(self) -> str:
+        """The name the room sees: the display name, or the name."""
+        return self.display_name or self.name
 
 
 class Area(models.Model):
@@ -83,16 +96,20 @@ class Area(models.Model):
 
 
 class Membership(models.Model):
-    """A user's place in one organisation. A person may be facilitator and manager."""
+    """A user's place in one organisation, with a role there. A person may be facilitator and
+    manager, and a member of several organisations (a consultant who facilitates for several
+    client companies, issue 14). A deactivated membership keeps its history but opens
+    nothing; a person with no active membership cannot log in."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
     is_facilitator = models.BooleanField(_("facilitador/a"), default=False)
     is_manager = models.BooleanField(_("gerente"), default=False)
+    is_active = models.BooleanField(_("activa"), default=True)
 
     class Meta:
         verbose_name = _("membresía")
@@ -101,7 +118,10 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(is_facilitator=True) | Q(is_manager=True),
                 name="membership_has_a_role",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_one_per_organisation"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,6 +135,54 @@ class Membership(models.Model):
         if self.is_manager:
             labels.append(str(_("Gerente")))
         return labels
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation with a role (issue 14): a one-time link that
+    expires, can be revoked and re-sent. Only the token's SHA-256 is stored, so the database
+    alone cannot open it. Accepting it by a person who already has an account adds the
+    membership; otherwise it creates the account with the name and password they choose."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("correo"))
+    is_facilitator = models.BooleanField(_("facilitador/a"), default=False)
+    is_manager = models.BooleanField(_("gerente"), default=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitación")
+        verbose_name_plural = _("invitaciones")
+        ordering = ["-sent_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_facilitator=True) | Q(is_manager=True),
+                name="invitation_has_a_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} @ {self.organisation}"
 
 
 class Installation(models.Model):

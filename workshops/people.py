@@ -188,7 +188,7 @@ def organisation_members(*, organisation: Organisation) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(organisation=organisation)
         .select_related("user")
-        .order_by("-user__is_active", "user__first_name", "user__last_name", "user__username")
+        .order_by("-is_active", "user__first_name", "user__last_name", "user__username")
     )
 
 
@@ -199,11 +199,14 @@ def _lock_memberships(organisation: Organisation) -> None:
 
 
 def _check_keeps_a_manager(membership: Membership, *, manager_after: bool) -> None:
-    if manager_after or not (membership.is_manager and membership.user.is_active):
+    if manager_after or not (membership.is_manager and membership.is_active):
         return
     others = (
         Membership.objects.filter(
-            organisation_id=membership.organisation_id, is_manager=True, user__is_active=True
+            organisation_id=membership.organisation_id,
+            is_manager=True,
+            is_active=True,
+            user__is_active=True,
         )
         .exclude(pk=membership.pk)
         .exists()
@@ -225,8 +228,7 @@ def member_set_roles(
     """Refused (ValidationError, nothing changed) without any role, or when it would leave
     the organisation with no active manager."""
     _lock_memberships(membership.organisation)
-    membership.refresh_from_db(fields=["is_facilitator", "is_manager"])
-    membership.user.refresh_from_db(fields=["is_active"])
+    membership.refresh_from_db(fields=["is_facilitator", "is_manager", "is_active"])
     if not (is_facilitator or is_manager):
         raise ValidationError(_("Cada persona necesita al menos un rol."))
     _check_keeps_a_manager(membership, manager_after=is_manager)
@@ -238,15 +240,15 @@ def member_set_roles(
 
 @transaction.atomic
 def member_set_active(*, membership: Membership, active: bool) -> Membership:
-    """A deactivated member can no longer log in (nor keep a session); what they did stays.
-    One user is one membership today, so this is the user's own switch. Refused when it
-    would leave the organisation with no active manager."""
+    """A deactivated member can no longer work in this organisation; what they did stays.
+    Deactivation is per organisation (a consultant deactivated by one client keeps her other
+    clients); a person left with no active membership cannot log in, and their open sessions
+    end at their next request (workshops/middleware.py). Refused when it would leave the
+    organisation with no active manager."""
     _lock_memberships(membership.organisation)
-    membership.refresh_from_db(fields=["is_facilitator", "is_manager"])
-    user = membership.user
-    user.refresh_from_db(fields=["is_active"])
+    membership.refresh_from_db(fields=["is_facilitator", "is_manager", "is_active"])
     if not active:
         _check_keeps_a_manager(membership, manager_after=False)
-    user.is_active = active
-    user.save(update_fields=["is_active"])
+    membership.is_active = active
+    membership.save(update_fields=["is_active"])
     return membership

@@ -6,18 +6,27 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.room import is_loopback_host, public_base_url
-from workshops import people
-from workshops.access import access_membership, manager_required
+from workshops import invitation_views, people
+from workshops.access import (
+    access_membership,
+    activate_organisation,
+    manager_required,
+    membership_of,
+    memberships_of,
+)
+from workshops.auth import BACKEND
 from workshops.people_forms import (
     MemberActiveForm,
     MemberRolesForm,
@@ -63,7 +72,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, membership.user, backend=BACKEND)
             messages.success(
                 request,
                 _("Listo: %(name)s quedó creada y ya entraste con tu cuenta.")
@@ -130,7 +139,9 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 @manager_required
 def member_list(request: HttpRequest) -> HttpResponse:
     members = people.organisation_members(organisation=request.organisation)
-    return render(request, "workshops/members.html", {"members": members})
+    # The invite form and the open invitations (invitation_views.panel).
+    context = {"members": members, **invitation_views.panel(request)}
+    return render(request, "workshops/members.html", context)
 
 
 @require_POST
@@ -168,16 +179,67 @@ def member_active(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("member_list")
     name = _display_name(membership)
     if active:
-        messages.success(request, _("%(name)s puede volver a entrar.") % {"name": name})
+        messages.success(
+            request,
+            _("%(name)s vuelve a tener acceso a %(organisation)s.")
+            % {"name": name, "organisation": membership.organisation.name},
+        )
     else:
         messages.success(
             request,
-            _("%(name)s ya no puede entrar. Lo que hizo en Puente se conserva.") % {"name": name},
+            _("%(name)s ya no tiene acceso a %(organisation)s. Lo que hizo en Puente se conserva.")
+            % {"name": name, "organisation": membership.organisation.name},
         )
         if membership.user_id == request.user.pk:
-            return redirect("login")  # their own session has just ended
+            # Their own access here has just ended: their next organisation, or the login.
+            return redirect("home")
     return redirect("member_list")
 
 
 def _display_name(membership: Any) -> str:
     return membership.user.get_full_name() or membership.user.get_username()
+
+
+def _safe_next(request: HttpRequest, raw: str) -> str:
+    if raw and url_has_allowed_host_and_scheme(
+        raw, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return raw
+    return reverse("home")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def organisation_choose(request: HttpRequest) -> HttpResponse:
+    """Which of their organisations a person works in (issue 14): after logging in when they
+    have several, and from the header's switcher. One they are not an active member of
+    answers 404."""
+    memberships = memberships_of(request)
+    if not memberships:
+        raise Http404
+    if request.method == "POST":
+        try:
+            organisation_id = int(request.POST.get("organisation", ""))
+        except ValueError:
+            raise Http404 from None
+        membership = next((m for m in memberships if m.organisation_id == organisation_id), None)
+        if membership is None:
+            raise Http404
+        activate_organisation(request, membership.organisation)
+        messages.success(
+            request,
+            _("Ahora estás trabajando en %(organisation)s.")
+            % {"organisation": membership.organisation.name},
+        )
+        # The header's switcher sends no «next»: the new organisation's home, never the page
+        # of the one just left.
+        return redirect(_safe_next(request, request.POST.get("next", "")))
+    return render(
+        request,
+        "workshops/organisation_choose.html",
+        {
+            "memberships": memberships,
+            "current": membership_of(request),
+            "next": _safe_next(request, request.GET.get("next", "")),
+        },
+    )

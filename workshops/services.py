@@ -136,13 +136,20 @@ def organisation_create(
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, name: str, time_zone: str) -> Organisation:
+def organisation_update(
+    *, organisation: Organisation, name: str, time_zone: str, display_name: str | None = None
+) -> Organisation:
+    """The organisation's data; `display_name` None leaves the name the room sees as it is
+    (blank: the room sees `name`)."""
     organisation = _locked_organisation(organisation)
     notice_before = privacy_notice_as_read(organisation)
     organisation.name = name
     organisation.time_zone = time_zone
-    organisation.full_clean()
     fields = ["name", "time_zone"]
+    if display_name is not None:
+        organisation.display_name = display_name.strip()
+        fields.append("display_name")
+    organisation.full_clean()
     # The default privacy notice names the organisation: a new name is a new notice.
     fields += _notice_version_bumped(organisation, notice_before)
     organisation.save(update_fields=fields)

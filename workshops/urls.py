@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workshops import people_views, views
+from workshops import face_views, invitation_views, people_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,19 @@ urlpatterns = [
     path("organizacion/", views.organisation_settings, name="organisation_settings"),
     path("organizacion/privacidad/", views.organisation_privacy, name="organisation_privacy"),
     path("organizacion/areas/", views.area_add, name="area_add"),
+    path(
+        "organizacion/logo/", face_views.organisation_logo_upload, name="organisation_logo_upload"
+    ),
+    path(
+        "organizacion/logo/quitar/",
+        face_views.organisation_logo_remove,
+        name="organisation_logo_remove",
+    ),
+    path(
+        "organizacion/<int:pk>/logo/<int:version>/",
+        face_views.organisation_logo,
+        name="organisation_logo",
+    ),
     path("organizacion/areas/<int:pk>/", views.area_rename, name="area_rename"),
     path("sesiones/<int:pk>/preparacion/", views.workshop_checklist, name="workshop_checklist"),
     path(
@@ -107,6 +120,7 @@ urlpatterns += [
         people_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("organizaciones/", people_views.organisation_choose, name="organisation_choose"),
     path("organizacion/personas/", people_views.member_list, name="member_list"),
     path("organizacion/personas/<int:pk>/roles/", people_views.member_roles, name="member_roles"),
     path(
@@ -114,4 +128,20 @@ urlpatterns += [
         people_views.member_active,
         name="member_active",
     ),
+]
+
+# Invitations (issue 14): inviting, re-sending, revoking; the public page a link opens.
+urlpatterns += [
+    path("organizacion/invitaciones/", invitation_views.invitation_list, name="invitations"),
+    path(
+        "organizacion/invitaciones/<int:pk>/reenviar/",
+        invitation_views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "organizacion/invitaciones/<int:pk>/anular/",
+        invitation_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitacion/<str:token>/", invitation_views.invitation_accept, name="invitation_accept"),
 ]

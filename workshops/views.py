@@ -1,6 +1,7 @@
 """Pages of the foundation: home, the method library, the question bank, organisation."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -23,6 +25,7 @@ from workshops.access import (
     access_own_question,
     access_question,
     access_workshop,
+    active_memberships,
     facilitator_required,
     manager_required,
     member_required,
@@ -33,6 +36,7 @@ from workshops.forms import (
     BlockForm,
     ChecklistItemForm,
     LoginForm,
+    LogoForm,
     MinutesForm,
     OrganisationForm,
     OrganisationPrivacyForm,
@@ -56,6 +60,15 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(setup_open=people.setup_is_open(), **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # A person of several organisations chooses where to work, unless the link they
+        # came with names a page (it opens in its own organisation: workshops/access.py).
+        if not self.get_redirect_url() and len(active_memberships(form.get_user())) > 1:
+            query = urlencode({"next": self.get_success_url()})
+            return redirect(f"{reverse('organisation_choose')}?{query}")
+        return response
 
 
 @require_GET
@@ -150,20 +163,35 @@ def question_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def organisation_settings(request: HtmxHttpRequest) -> HttpResponse:
     organisation = request.organisation
     form = OrganisationForm(request.POST or None, instance=organisation, prefix="org")
-    area_form = AreaForm(organisation=organisation, prefix="area")
     if request.method == "POST" and form.is_valid():
         services.organisation_update(
             organisation=organisation,
             name=form.cleaned_data["name"],
+            display_name=form.cleaned_data["display_name"],
             time_zone=form.cleaned_data["time_zone"],
         )
         messages.success(request, _("Datos de la organización guardados."))
         return redirect("organisation_settings")
-    return render(
-        request,
-        "workshops/organisation.html",
-        {"form": form, "area_form": area_form, "areas": organisation.areas.all()},
-    )
+    return organisation_page(request, form=form)
+
+
+def organisation_page(
+    request: HtmxHttpRequest,
+    *,
+    form: OrganisationForm | None = None,
+    area_form: AreaForm | None = None,
+    logo_form: LogoForm | None = None,
+) -> HttpResponse:
+    """The organisation page, with the form that was sent (and its errors) in its place."""
+    organisation = request.organisation
+    context = {
+        "organisation": organisation,
+        "form": form or OrganisationForm(instance=organisation, prefix="org"),
+        "area_form": area_form or AreaForm(organisation=organisation, prefix="area"),
+        "logo_form": logo_form or LogoForm(prefix="logo"),
+        "areas": organisation.areas.all(),
+    }
+    return render(request, "workshops/organisation.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -212,12 +240,7 @@ def area_add(request: HtmxHttpRequest) -> HttpResponse:
         services.area_add(organisation=organisation, name=area_form.cleaned_data["name"])
         messages.success(request, _("Área agregada."))
         return redirect("organisation_settings")
-    form = OrganisationForm(instance=organisation, prefix="org")
-    return render(
-        request,
-        "workshops/organisation.html",
-        {"form": form, "area_form": area_form, "areas": organisation.areas.all()},
-    )
+    return organisation_page(request, area_form=area_form)
 
 
 @require_POST

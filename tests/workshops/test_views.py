@@ -221,11 +221,13 @@ def test_facilitator_only_member_gets_404_on_organisation_settings(facilitator_c
     assert facilitator_client.get(reverse("organisation_settings")).status_code == 404
 
 
-def test_user_without_membership_gets_404(db, django_user_model):
+def test_user_without_membership_holds_no_session(db, django_user_model):
+    # An account with no active membership is treated as inactive (workshops/auth.py).
     user = django_user_model.objects.create_user("suelto", password=PASSWORD)
     client = Client()
     client.force_login(user)
-    assert client.get(reverse("home")).status_code == 404
+    assert client.get(reverse("workshop_list"))["Location"].startswith(reverse("login"))
+    assert not Client().login(username="suelto", password=PASSWORD)
 
 
 def test_language_switches_to_english_and_ignores_a_tampered_one(library, facilitator_client):
