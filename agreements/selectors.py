@@ -174,6 +174,7 @@ class TopContribution:
     area_name: str
     anonymous: bool
     theme_cards: int = 0  # a theme: its name as text, and how many cards it holds
+    on_paper: bool = False  # a signed card the staff typed from paper (never an anonymous one)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,9 @@ class WallCard:
     votes: int
     area_name: str
     anonymous: bool
+    # A signed card collected on paper. An anonymous card never carries the mark (the
+    # database refuses it: with one or two people on paper it would name its author).
+    on_paper: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,9 @@ class Report:
     # People whose name and texts were erased (on request, or all of them by the retention
     # period: live.texts_erased_at); an erased text is "" and the acta says so.
     erased_people: int = 0
+    # Of the people who took part (`joined`), those who did it on paper. One figure for the
+    # room, never by area: with one or two people on paper an area's count would point at them.
+    on_paper: int = 0
 
     @property
     def is_final(self) -> bool:
@@ -277,17 +284,19 @@ def workshop_report(*, workshop: Workshop) -> Report:
     # The breakdowns' groups are everyone who joined, removed people included (their answers
     # count, so must their areas; the control room uses the same people).
     answered: Counter[int] = Counter()
+    on_paper = 0
     if live is not None:
         answered.update(live.participants.values_list("area_id", flat=True))
-        for area_id, n in (
+        for area_id, n, paper in (
             # Erasing someone still in an open session retires them at the same instant
             # (facilitation.retention): they took part, and erasure never changes a figure.
             live.participants.filter(Q(removed_at__isnull=True) | Q(removed_at=F("erased_at")))
             .values("area_id")
-            .annotate(n=Count("id"))
-            .values_list("area_id", "n")
+            .annotate(n=Count("id"), paper=Count("id", filter=Q(on_paper=True)))
+            .values_list("area_id", "n", "paper")
         ):
             joined[area_id] += n
+            on_paper += paper
     area_ids = set(expected) | set(joined) | set(answered)
     areas = [area for area in workshop.organisation.areas.all() if area.pk in area_ids]
     split = small_groups_merged(
@@ -309,6 +318,7 @@ def workshop_report(*, workshop: Workshop) -> Report:
         agreements=[],
         columns=split.groups,
         small_groups_note=split.note,
+        on_paper=on_paper,
     )
     if live is None:
         return report
@@ -419,6 +429,7 @@ def _walls(live: LiveSession, workshop: Workshop, split: SmallGroups[int]) -> li
             # A card of a small area says «Otras áreas»: its area would nearly name its author.
             area_name="" if card.anonymous or card.area is None else split.label_of(card.area_id),
             anonymous=card.anonymous,
+            on_paper=card.on_paper and not card.anonymous,
         )
 
     walls = []
@@ -461,7 +472,9 @@ def _top(walls: list[BlockWall]) -> list[TopContribution]:
             if theme.votes > 0
         ]
         items += [
-            TopContribution(card.text, card.votes, title, card.area_name, card.anonymous)
+            TopContribution(
+                card.text, card.votes, title, card.area_name, card.anonymous, 0, card.on_paper
+            )
             for card in wall.loose
             if card.votes > 0
         ]

@@ -392,6 +392,14 @@ def _report_agreements(report: selectors.Report, organisation: Organisation) -> 
     return Table(_("Acuerdos"), header, rows)
 
 
+def _paper_cell(card: selectors.WallCard) -> str:
+    """«Sí» for a signed card collected on paper, «No» for a signed one from a phone; an
+    anonymous card's cell stays empty: it carries no mark by design, so «No» would be false."""
+    if card.anonymous:
+        return ""
+    return _("Sí") if card.on_paper else _("No")
+
+
 def _wall_rows(report: selectors.Report) -> list[list[object]]:
     rows: list[list[object]] = []
     erased = _("(texto borrado)")  # an erased text is empty (facilitation.retention)
@@ -407,24 +415,36 @@ def _wall_rows(report: selectors.Report) -> list[list[object]]:
                         card.text or erased,
                         card.votes,
                         author,
+                        _paper_cell(card),
                     ]
                 )
         for card in wall.loose:
             author = _("Anónimo") if card.anonymous else card.area_name
-            rows.append([wall.block.title, "", None, card.text or erased, card.votes, author])
+            rows.append(
+                [
+                    wall.block.title,
+                    "",
+                    None,
+                    card.text or erased,
+                    card.votes,
+                    author,
+                    _paper_cell(card),
+                ]
+            )
     return rows
 
 
 def _report_tables(report: selectors.Report, organisation: Organisation) -> list[Table]:
     """The acta's tables, one sheet each: counts and texts only, never who wrote what."""
     areas = [group.label for group in report.columns]
+    attendance = Table(
+        _("Asistencia"),
+        [_("Área"), _("Personas esperadas"), _("Personas conectadas")],
+        [[row.area.name, row.expected, row.joined] for row in report.attendance],
+    )
     tables = [
         _report_agreements(report, organisation),
-        Table(
-            _("Asistencia"),
-            [_("Área"), _("Personas esperadas"), _("Personas conectadas")],
-            [[row.area.name, row.expected, row.joined] for row in report.attendance],
-        ),
+        attendance,
         Table(
             _("Emociones"),
             [_("Momento"), _("Emoción"), *areas, _("Total")],
@@ -448,13 +468,24 @@ def _report_tables(report: selectors.Report, organisation: Organisation) -> list
                 _("Aporte"),
                 _("Puntos del aporte"),
                 _("Área"),
+                _("En papel"),
             ],
             _wall_rows(report),
         ),
     ]
     notes = _erasure_notes(report)
     for table in tables:
-        table.notes = notes
+        table.notes = list(notes)
+    if report.on_paper:
+        # One figure for the room, as on the page: never a count of paper people by area.
+        attendance.notes.append(
+            ngettext(
+                "%(n)d persona participó en papel, sin celular.",
+                "%(n)d personas participaron en papel, sin celular.",
+                report.on_paper,
+            )
+            % {"n": report.on_paper}
+        )
     return tables
 
 

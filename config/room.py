@@ -139,6 +139,16 @@ def choose_address(addresses: list[Address], wanted: str) -> str:
     return real[0] if real else ""
 
 
+def is_embedded(database_url: str, redis_url: str) -> bool:
+    """Whether this is the laptop's embedded mode: one daphne process on SQLite with the
+    in-memory channel layer. A DATABASE_URL naming a SQLite file (sqlite:///…) is still the
+    laptop, only with its database elsewhere; a REDIS_URL means several processes behind
+    one address (the scaled mode), where the machine's own addresses are not the room's."""
+    if redis_url:
+        return False
+    return not database_url or urlsplit(database_url).scheme == "sqlite"
+
+
 def room_origins(ips: list[str], port: int) -> list[str]:
     suffix = "" if port == 80 else f":{port}"
     return [f"http://{ip}{suffix}" for ip in ips]

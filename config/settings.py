@@ -145,7 +145,8 @@ SECRET_KEY = secret_key()
 PUBLIC_URL = room.parse_public_url(env_str("PUBLIC_URL") or env_str("SITE_URL"))
 BIND_HOST = env_str("BIND_HOST", "127.0.0.1")
 PORT = env_int("PORT", 8000)
-_EMBEDDED = not env_str("DATABASE_URL")
+# SQLite (DATABASE_URL unset or sqlite:///…) without Redis: config.room.is_embedded.
+_EMBEDDED = room.is_embedded(env_str("DATABASE_URL"), env_str("REDIS_URL"))
 ROOM_ADDRESSES = (
     room.laptop_addresses()
     if _EMBEDDED and not PUBLIC_URL and not room.is_loopback_host(BIND_HOST)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.services import OwnerInput
 from facilitation.models import Participant
+from facilitation.paper import NOTICE_CHANGED
 from facilitation.services import MAX_NAME_CHARS
 from workshops.models import Area, Principle
 
@@ -46,6 +47,12 @@ class JoinForm(forms.Form):
         },
     )
 
+    # Said when the organisation changed its notice while the page was open.
+    notice_changed = _(
+        "El aviso de privacidad cambió mientras lo leías. Léelo de nuevo y, si estás de "
+        "acuerdo, marca otra vez la casilla."
+    )
+
     def __init__(self, *args: Any, areas: list[Area], notice_version: int, **kwargs: Any) -> None:
         """notice_version: the organisation's current privacy notice version."""
         super().__init__(*args, **kwargs)
@@ -68,13 +75,7 @@ class JoinForm(forms.Form):
             # was read would not be accepting what applies.
             self.add_error(
                 "privacy_accepted",
-                forms.ValidationError(
-                    _(
-                        "El aviso de privacidad cambió mientras lo leías. Léelo de nuevo y, si "
-                        "estás de acuerdo, marca otra vez la casilla."
-                    ),
-                    code="notice_changed",
-                ),
+                forms.ValidationError(self.notice_changed, code="notice_changed"),
             )
         return cleaned
 
@@ -106,6 +107,8 @@ class PaperJoinForm(JoinForm):
             )
         },
     )
+
+    notice_changed = NOTICE_CHANGED  # said to the staff member, not to the person
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Consent
 from agreements.services import consent_submit
@@ -33,8 +34,14 @@ from facilitation.models import (
 from facilitation.selectors import LiveState, ParticipantMe, live_state, participant_me
 from facilitation.services import LiveError
 from facilitation.wall import WallEntry
-from workshops.method import DIAGNOSIS_KIND
-from workshops.models import Area
+from workshops.method import DIAGNOSIS_KIND, PRINCIPLES_KIND
+from workshops.models import Area, Block, Organisation
+
+# Said to the staff member who read or handed the notice to the person, not to them.
+NOTICE_CHANGED = gettext_lazy(
+    "El aviso de privacidad cambió mientras agregabas a esta persona. Léele o entrégale la "
+    "versión nueva y, si está de acuerdo, marca otra vez la casilla."
+)
 
 
 def paper_participant_add(
@@ -46,6 +53,14 @@ def paper_participant_add(
         raise LiveError(
             _("Confirma que le leíste o le entregaste el aviso de privacidad y que lo aceptó.")
         )
+    current = (
+        Organisation.objects.filter(pk=live.workshop.organisation_id)
+        .values_list("privacy_notice_version", flat=True)
+        .get()
+    )
+    if privacy_version != current:
+        # The join refuses it too, in words for the person on a phone: this is the staff's.
+        raise LiveError(NOTICE_CHANGED)
     if not live.door_open:
         # The join refuses it too, under its lock, in words for the person at the door.
         raise LiveError(
@@ -299,3 +314,68 @@ def paper_people(live: LiveSession) -> list[Participant]:
         .select_related("area")
         .order_by("area__position", "name", "id")
     )
+
+
+# --- the printable form ----------------------------------------------------------------------
+
+# What a block asks of a person, as the printed form lays it out.
+FORM_EMOTION = "emotion"
+FORM_PRINCIPLES = "principles"
+FORM_DIAGNOSIS = "diagnosis"
+FORM_CARDS = "cards"
+FORM_CONSENT = "consent"
+AGREEMENTS_KIND = "agreements"
+# Lines to write on under each question, and rows for agreements the room will consult.
+FORM_LINES = 5
+FORM_CONSENT_ROWS = 4
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """One block of the agenda that asks the person something, in the agenda's order."""
+
+    block: Block
+    asks: str  # FORM_EMOTION, FORM_PRINCIPLES, FORM_DIAGNOSIS, FORM_CARDS or FORM_CONSENT
+    questions: list[str]
+
+    @property
+    def anonymous(self) -> bool:
+        """Its cards go on the sheet without a name (the block decides, not the person)."""
+        return self.asks == FORM_CARDS and self.block.anonymous
+
+    @property
+    def dots(self) -> range:
+        return range(1, self.block.dots + 1) if self.asks == FORM_CARDS else range(0)
+
+    @property
+    def checkout(self) -> bool:
+        return self.asks == FORM_EMOTION and self.block.kind.slug == "checkout"
+
+
+def _asks(block: Block) -> str:
+    slug = block.kind.slug
+    if slug in {"checkin", "checkout"}:
+        return FORM_EMOTION
+    if slug == PRINCIPLES_KIND:
+        return FORM_PRINCIPLES
+    if slug == DIAGNOSIS_KIND:
+        return FORM_DIAGNOSIS
+    if block.allows_contributions:
+        return FORM_CARDS
+    if slug == AGREEMENTS_KIND:
+        return FORM_CONSENT
+    return ""
+
+
+def paper_form_sections(live: LiveSession) -> list[FormSection]:
+    """The agenda's blocks that ask something of a person, as the paper form prints them:
+    read from the session's blocks and their questions, never a fixed list. Blocks that ask
+    nothing (the opening, a break) are left out."""
+    blocks = live.workshop.blocks.select_related("kind").prefetch_related("questions")
+    sections = []
+    for block in blocks:
+        asks = _asks(block)
+        if asks:
+            questions = [question.text for question in block.questions.all()]
+            sections.append(FormSection(block=block, asks=asks, questions=questions))
+    return sections

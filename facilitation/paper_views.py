@@ -22,7 +22,8 @@ from facilitation import paper, services
 from facilitation.access import access_in_live, access_live
 from facilitation.forms import PaperJoinForm
 from facilitation.models import Emotion, LiveSession, Participant
-from facilitation.privacy import privacy_notice_text
+from facilitation.privacy import confidentiality_text, privacy_notice_text
+from facilitation.selectors import method_for_phones
 from workshops import method
 from workshops.access import facilitator_required
 
@@ -279,3 +280,35 @@ def paper_choose(request: HttpRequest, live_id: int) -> HttpResponse:
     live = access_live(request.organisation, live_id)
     _remember(request, live, _person(live, request.POST.get("participant", "")))
     return redirect(f"{reverse('paper_room', args=[live.pk])}#paper-panel")
+
+
+@require_GET
+@facilitator_required
+def paper_form(request: HttpRequest, live_id: int) -> HttpResponse:
+    """The form to hand to someone without a phone, to print on A4 or (?papel=carta) Letter:
+    the notice to accept, their name and area, and what each block of this session's agenda
+    asks, with room to write. Only what any participant may read: no link, no join code, no
+    facilitator's notes, no other person's name."""
+    live = access_live(request.organisation, live_id)
+    organisation = live.workshop.organisation
+    sections = paper.paper_form_sections(live)
+    context = {
+        "live": live,
+        "workshop": live.workshop,
+        "organisation": organisation,
+        # Anything but "carta" (US Letter) prints on A4, as the run sheet does.
+        "paper": "carta" if request.GET.get("papel") == "carta" else "a4",
+        "areas": [invited.area for invited in live.workshop.invited.select_related("area")],
+        "confidentiality": confidentiality_text(organisation),
+        "notice": privacy_notice_text(organisation),
+        "notice_version": organisation.privacy_notice_version,
+        "sections": sections,
+        "anonymous_sections": [section for section in sections if section.anonymous],
+        "emotions": Emotion.choices,
+        "symptoms": method.symptoms(),
+        "diagnosis_scale": method.diagnosis_scale(),
+        "lines": range(paper.FORM_LINES),
+        "consent_rows": range(1, paper.FORM_CONSENT_ROWS + 1),
+        **method_for_phones(),
+    }
+    return render(request, "facilitation/paper_form.html", context)

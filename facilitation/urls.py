@@ -34,6 +34,8 @@ urlpatterns = [
     path("en-vivo/<int:live_id>/papel/", paper_views.paper_room, name="paper_room"),
     path("en-vivo/<int:live_id>/papel/agregar/", paper_views.paper_add, name="paper_add"),
     path("en-vivo/<int:live_id>/papel/elegir/", paper_views.paper_choose, name="paper_choose"),
+    # Before the actions' pattern, which would take «formato» for one.
+    path("en-vivo/<int:live_id>/papel/formato/", paper_views.paper_form, name="paper_form"),
     path(
         "en-vivo/<int:live_id>/papel/<slug:action>/",
         paper_views.paper_action,

@@ -205,3 +205,59 @@ def test_a_malformed_port_in_the_host_falls_back_to_the_servers():
     request = RequestFactory().get("/", HTTP_HOST="localhost:99999", SERVER_PORT="8000")
     request.session = {}
     assert room.public_base_url(request) == "http://192.168.1.20:8000"
+
+
+# --- which start-up is the laptop's ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("database_url", "redis_url", "embedded"),
+    [
+        ("", "", True),
+        ("sqlite:////home/lili/puente.sqlite3", "", True),
+        ("SQLite:///var/puente.sqlite3", "", True),
+        ("postgresql://puente@db/puente", "", False),
+        ("postgres://puente@db/puente", "redis://cache:6379/0", False),
+        ("sqlite:////home/lili/puente.sqlite3", "redis://127.0.0.1:6379/0", False),
+        ("", "redis://127.0.0.1:6379/0", False),
+    ],
+)
+def test_a_sqlite_database_url_is_still_the_laptop(database_url, redis_url, embedded):
+    assert room.is_embedded(database_url, redis_url) is embedded
+
+
+def test_a_laptop_with_a_sqlite_database_url_still_finds_its_addresses(tmp_path):
+    first = room.laptop_addresses()
+    if not first:
+        pytest.fail("this machine has no network address besides loopback")
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.ROOM_ADDRESS, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS)"
+    )
+    sqlite = f"sqlite:///{tmp_path / 'puente.sqlite3'}"
+    laptop = _embedded("shell", "-c", show, DATABASE_URL=sqlite, BIND_HOST="0.0.0.0", PORT="8123")
+    assert laptop.returncode == 0, laptop.stderr
+    assert laptop.stdout.strip().splitlines()[-1].startswith(f"{first[0].ip} ")
+    assert f"'http://{first[0].ip}:8123'" in laptop.stdout
+    # PUBLIC_URL (or SITE_URL) names the address: nothing is guessed.
+    named = _embedded(
+        "shell",
+        "-c",
+        show,
+        DATABASE_URL=sqlite,
+        BIND_HOST="0.0.0.0",
+        SITE_URL="https://puente.example.com",
+    )
+    assert named.returncode == 0, named.stderr
+    assert first[0].ip not in named.stdout
+    # Redis means several processes behind one address: the machine's own are not the room's.
+    scaled = _embedded(
+        "shell",
+        "-c",
+        show,
+        DATABASE_URL=sqlite,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        BIND_HOST="0.0.0.0",
+    )
+    assert scaled.returncode == 0, scaled.stderr
+    assert first[0].ip not in scaled.stdout
