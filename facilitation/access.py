@@ -75,7 +75,9 @@ def live_for_typed_code(request: HttpRequest, raw_code: str) -> LiveSession | No
 
 def access_live(organisation: Organisation, pk: int | str) -> LiveSession:
     return get_object_or_404(
-        LiveSession.objects.select_related("workshop__organisation", "current_block"),
+        LiveSession.objects.select_related("workshop__organisation", "current_block").defer(
+            "workshop__organisation__logo"
+        ),
         workshop__organisation=organisation,
         pk=pk,
     )
@@ -120,6 +122,7 @@ def live_for_token(token: str) -> LiveSession | None:
         return None
     return (
         LiveSession.objects.select_related("workshop__organisation", "current_block")
+        .defer("workshop__organisation__logo")
         .filter(qr_token=token)
         .first()
     )

@@ -11,6 +11,7 @@ snapshot when it fell behind.
 
 import json
 import logging
+import threading
 import time
 
 from asgiref.sync import async_to_sync
@@ -70,6 +71,7 @@ def render_parts(live: LiveSession, audience: str, fresh: bool = False) -> tuple
 # with a hundred people their list was most of its template (17 of 20 ms); a facilitator's
 # click does not change it, so it is rendered again only when someone in it changed.
 _people: dict[tuple[int, str, str], tuple[tuple, str]] = {}
+_people_lock = threading.Lock()
 PEOPLE_MAX = 64  # sessions x languages kept; the oldest entries go first
 
 
@@ -97,10 +99,11 @@ def people_fragment(live: LiveSession, people: list[Participant]) -> str:
     html = render_to_string(
         "facilitation/_room.html#people", {"live": live, "state": {"participants": people}}
     )
-    _people.pop(key, None)  # re-insert: the dict's order is the age of the entries
-    _people[key] = (shown, html)
-    while len(_people) > PEOPLE_MAX:
-        _people.pop(next(iter(_people)), None)
+    with _people_lock:  # renders run in pool threads: one writer at a time
+        _people.pop(key, None)  # re-insert: the dict's order is the age of the entries
+        _people[key] = (shown, html)
+        while len(_people) > PEOPLE_MAX:
+            _people.pop(next(iter(_people)), None)
     return html
 
 
@@ -238,9 +241,14 @@ def live_message(live_id: int, audience: str) -> tuple[str, dict[str, object]] |
     already sent this state."""
     # The number is read before the render reads the state: a frame may show more than its
     # number says (a later frame then repeats it), never less.
-    from facilitation.selectors import LIVE_RELATED
+    from facilitation.selectors import LIVE_DEFERRED, LIVE_RELATED
 
-    live = LiveSession.objects.select_related(*LIVE_RELATED).filter(pk=live_id).first()
+    live = (
+        LiveSession.objects.select_related(*LIVE_RELATED)
+        .defer(*LIVE_DEFERRED)
+        .filter(pk=live_id)
+        .first()
+    )
     if live is None or not _claim(live, audience):
         return None
     group = group_name(live_id, audience)

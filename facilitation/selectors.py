@@ -281,13 +281,17 @@ class LiveState:
 
 
 LIVE_RELATED = ("workshop__organisation", "current_block__kind", "pushed_principle")
+# The organisation's logo (up to a few hundred KB) is never needed by the live layer.
+LIVE_DEFERRED = ("workshop__organisation__logo",)
 
 
 def live_state(live: LiveSession, *, audience: str, fresh: bool = False) -> LiveState:
     """The room as `audience` ("participants", "facilitator", "projector") may see it.
     fresh: `live` was just read with LIVE_RELATED (a broadcast), do not read it again."""
     if not fresh:
-        live = LiveSession.objects.select_related(*LIVE_RELATED).get(pk=live.pk)
+        live = (
+            LiveSession.objects.select_related(*LIVE_RELATED).defer(*LIVE_DEFERRED).get(pk=live.pk)
+        )
     now = timezone.now()
     block = live.current_block
     questions = list(block.questions.values_list("text", flat=True)) if block else []

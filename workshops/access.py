@@ -5,11 +5,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from workshops.models import (
     Area,
@@ -83,12 +85,66 @@ def _use(request: HttpRequest, membership: Membership) -> None:
     timezone.activate(membership.organisation.zone)
 
 
+# Every staff page names its organisation (templates/_base.html): htmx requests carry it in
+# this header, forms in this field (static/js/page-organisation.js adds it on submit).
+PAGE_ORGANISATION_HEADER = "X-Puente-Organisation"
+PAGE_ORGANISATION_FIELD = "puente_organisation"
+
+
+def _page_membership(request: HttpRequest) -> Membership | None:
+    """The membership of the organisation the requesting page was drawn for, when the request
+    names one; Http404 when it names one that is not an active organisation of hers."""
+    raw = request.headers.get(PAGE_ORGANISATION_HEADER)
+    if raw is None and request.method == "POST":
+        raw = request.POST.get(PAGE_ORGANISATION_FIELD)
+    if raw is None or raw == "":
+        return None
+    try:
+        organisation_id = int(raw)
+    except ValueError:
+        raise Http404 from None
+    for membership in memberships_of(request):
+        if membership.organisation_id == organisation_id:
+            return membership
+    raise Http404
+
+
+def _follow_a_form(request: HttpRequest, page: Membership) -> None:
+    """A form sent (not htmx) from a page of another organisation than the active one: its
+    answer, and the page after it, are that organisation's, so it becomes the active one, and
+    the person is told. An htmx request changes a piece of its own page and nothing else."""
+    if request.method != "POST" or request.headers.get("HX-Request"):
+        return
+    active = membership_of(request)
+    if active is None or active.organisation_id == page.organisation_id:
+        return
+    request.session[ACTIVE_ORGANISATION_KEY] = page.organisation_id
+    messages.info(
+        request,
+        _(
+            "Ese formulario era de %(organisation)s: ahora estás trabajando en esa "
+            "organización (antes estabas en %(previous)s)."
+        )
+        % {"organisation": page.organisation.name, "previous": active.organisation.name},
+    )
+
+
 def _role_required(check: Callable[[Membership], bool]) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            page = _page_membership(request)
+            if page is not None:
+                # A request from a page of one of her organisations (a form, an htmx poll or
+                # button) acts in that page's organisation, whatever another tab made active
+                # since.
+                if not check(page):
+                    raise Http404
+                _follow_a_form(request, page)
+                _use(request, page)
+                return view(request, *args, **kwargs)
             membership = membership_of(request)
             if membership is None or not check(membership):
                 # Not a member with this role: the page does not exist for them.

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.room import public_url
@@ -54,6 +55,7 @@ def _back(membership: Membership) -> str:
     return reverse("member_list") if membership.is_manager else reverse("invitations")
 
 
+@never_cache  # the page shows the link itself: no copy of it in any cache
 def _sent(
     request: HttpRequest, invitation: Invitation, token: str, *, resent: bool
 ) -> HttpResponse:
@@ -111,7 +113,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = invitations.access_invitation(request.membership, pk)
     try:
-        token = invitations.resend(invitation=invitation)
+        token = invitations.resend(invitation=invitation, inviter=request.membership)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -181,8 +183,25 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 return _welcome(request, membership)
         return _accept_page(request, context, "confirm")
     if invitations.account_exists(invitation.email):
-        # They log in first and come back here; the confirmation is sent signed in.
+        # They log in first and come back here to confirm, or accept here with the
+        # account's password (the only way for someone with no active membership left).
         context["login_url"] = f"{reverse('login')}?{urlencode({'next': request.path})}"
+        if posted and not blocked:
+            user = invitations.account_with_password(invitation, request.POST.get("password", ""))
+            if user is None:
+                throttle.fail(address)
+                context["error"] = _(
+                    "Esa no es la contraseña de tu cuenta. Revísala e inténtalo de nuevo."
+                )
+            else:
+                try:
+                    membership = invitations.accept_existing(invitation=invitation, user=user)
+                except ValidationError as error:
+                    throttle.fail(address)
+                    context["error"] = " ".join(error.messages)
+                else:
+                    login(request, user, backend=BACKEND)
+                    return _welcome(request, membership)
         return _accept_page(request, context, "login")
     if blocked:
         form = AcceptForm(initial={k: request.POST.get(k, "") for k in ("first_name", "last_name")})

@@ -95,6 +95,17 @@ def account_exists(email: str) -> bool:
     return _accounts_for(email).exists()
 
 
+def account_with_password(invitation: Invitation, password: str) -> Any | None:
+    """The invited address's account, when the password is its own: the invitation page
+    lets its owner accept without logging in first, which a person whose every membership
+    was deactivated could not do (issue 14: a consultant let go by her only client, invited
+    later by another)."""
+    for user in _accounts_for(invitation.email):
+        if user.is_active and user.check_password(password):
+            return user
+    return None
+
+
 def is_addressee(invitation: Invitation, user: Any) -> bool:
     """Whether the signed-in account is the one the invitation was sent to."""
     address = invitation.email.casefold()
@@ -238,12 +249,16 @@ def invite(
 
 
 @transaction.atomic
-def resend(*, invitation: Invitation) -> str:
+def resend(*, invitation: Invitation, inviter: Membership) -> str:
     """A new token for a pending or expired invitation: the old link stops working, the
     expiry starts again. Refused once accepted or revoked, when the address has become a
-    member, or when another pending invitation for it exists."""
+    member, when another pending invitation for it exists, or when the one re-sending may
+    no longer invite that role (a manager demoted since)."""
     _lock(invitation.organisation)
     invitation.refresh_from_db()
+    _check_may_invite(
+        inviter, is_facilitator=invitation.is_facilitator, is_manager=invitation.is_manager
+    )
     if invitation.accepted_at is not None:
         raise ValidationError(_("Esa invitación ya fue aceptada."))
     if invitation.revoked_at is not None:
@@ -372,9 +387,21 @@ def accept_new_account(
             _("Ya existe una cuenta con este correo: entra con ella para aceptar la invitación."),
             code="account",
         )
-    user = user_model.objects.create_user(
-        username=email, email=email, password=password, first_name=first_name, last_name=last_name
-    )
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(
+                username=email,
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+            )
+    except IntegrityError:
+        # Another organisation's invitation to the same address was accepted a moment ago.
+        raise ValidationError(
+            _("Ya existe una cuenta con este correo: entra con ella para aceptar la invitación."),
+            code="account",
+        ) from None
     membership = _membership_for(invitation, user)
     _finish(invitation, user, now)
     return membership

@@ -374,7 +374,7 @@ def test_spent_links_answer_410_without_telling_whether_an_account_exists(
 
 def test_an_old_link_after_a_resend_is_not_valid(client: Client, manager):
     invitation, old_token = _invite(manager)
-    invitations.resend(invitation=invitation)
+    invitations.resend(invitation=invitation, inviter=manager)
     response = client.get(f"/invitacion/{old_token}/")
     assert response.status_code == 404 and "correo más reciente" in response.text
 
@@ -394,7 +394,7 @@ def test_an_existing_account_is_asked_to_log_in_and_comes_back(client: Client, i
     page = client.get(f"/invitacion/{token}/")
     assert page.status_code == 200
     assert "Ya tienes una cuenta en Puente" in page.text
-    assert 'name="password"' not in page.text
+    assert 'name="password_confirm"' not in page.text  # no new account for this address
     assert f"/entrar/?next=%2Finvitacion%2F{token}%2F" in page.text
     response = client.post(
         f"/entrar/?next=/invitacion/{token}/",
@@ -442,3 +442,22 @@ def test_the_link_page_and_email_read_in_english(
     page = client.get(f"/invitacion/{token}/")
     assert "You are invited to Aceros del Valle" in page.text
     assert "Create my account and log in" in page.text
+
+
+def test_an_existing_account_accepts_with_its_password_even_with_no_active_membership(
+    client: Client, invited_outsider, outsider, organisation
+):
+    """A consultant let go by her only client can no longer log in; invited by another
+    company, she accepts on the invitation page with her account's password."""
+    _invitation, token = invited_outsider
+    Membership.objects.filter(pk=outsider.pk).update(is_active=False)
+    assert not Client().login(username="externo", password=PASSWORD)
+    wrong = client.post(f"/invitacion/{token}/", {"password": "no-es-esta"})
+    assert "Esa no es la contraseña de tu cuenta" in wrong.text
+    assert Membership.objects.filter(user=outsider.user, is_active=True).count() == 0
+    response = client.post(f"/invitacion/{token}/", {"password": PASSWORD}, follow=True)
+    assert "Te damos la bienvenida a Aceros del Valle" in response.text
+    assert client.session[ACTIVE_ORGANISATION_KEY] == organisation.pk
+    assert Membership.objects.filter(
+        user=outsider.user, organisation=organisation, is_active=True
+    ).exists()

@@ -14,6 +14,7 @@ from tests.conftest import PASSWORD
 from workshops import invitations
 from workshops.invitations import Problem
 from workshops.models import Invitation, Membership
+from workshops.people import member_set_roles
 from workshops.services import member_create
 
 NEW_PASSWORD = "puente-de-madera-2026"
@@ -167,7 +168,7 @@ def test_resend_gives_a_new_link_and_a_new_expiry(manager, clock):
     first_expiry = invitation.expires_at
     clock(3)
 
-    new_token = invitations.resend(invitation=invitation)
+    new_token = invitations.resend(invitation=invitation, inviter=manager)
 
     assert new_token != old_token
     assert invitations.lookup(old_token).problem == Problem.INVALID
@@ -180,7 +181,7 @@ def test_resend_gives_a_new_link_and_a_new_expiry(manager, clock):
 def test_an_expired_invitation_can_be_resent(manager, clock):
     invitation, _token = _invite(manager)
     clock(10)
-    token = invitations.resend(invitation=invitation)
+    token = invitations.resend(invitation=invitation, inviter=manager)
     assert invitations.lookup(token).problem is None
 
 
@@ -193,7 +194,7 @@ def test_resend_is_refused_once_the_address_is_a_member(manager, organisation):
         email="nora@aceros.co",
         is_facilitator=True,
     )
-    _refused(lambda: invitations.resend(invitation=invitation), "ya pertenece")
+    _refused(lambda: invitations.resend(invitation=invitation, inviter=manager), "ya pertenece")
     assert invitations.lookup(token).problem is None  # the old link is untouched
 
 
@@ -201,7 +202,7 @@ def test_resend_is_refused_while_a_newer_invitation_is_pending(manager, clock):
     old, _token = _invite(manager)
     clock(8)
     _invite(manager)
-    _refused(lambda: invitations.resend(invitation=old), "reenvíala")
+    _refused(lambda: invitations.resend(invitation=old, inviter=manager), "reenvíala")
 
 
 def test_revoke_ends_the_link_and_cannot_be_resent(manager):
@@ -209,7 +210,7 @@ def test_revoke_ends_the_link_and_cannot_be_resent(manager):
     invitations.revoke(invitation=invitation)
 
     assert invitations.lookup(token) == invitations.Lookup(invitation, Problem.REVOKED)
-    _refused(lambda: invitations.resend(invitation=invitation), "fue anulada")
+    _refused(lambda: invitations.resend(invitation=invitation, inviter=manager), "fue anulada")
     _refused(lambda: invitations.revoke(invitation=invitation), "ya estaba anulada")
     # Revoked, the address may be invited again.
     _invite(manager)
@@ -288,7 +289,7 @@ def test_a_link_that_expires_while_the_form_is_open_is_refused(manager, clock):
 def test_a_link_resent_while_the_form_is_open_is_refused(manager):
     invitation, _token = _invite(manager)
     stale = Invitation.objects.get(pk=invitation.pk)
-    invitations.resend(invitation=invitation)
+    invitations.resend(invitation=invitation, inviter=manager)
     _refused(
         lambda: invitations.accept_new_account(
             invitation=stale, first_name="Nora", last_name="", password=NEW_PASSWORD
@@ -437,3 +438,14 @@ def test_the_email_names_the_organisation_role_and_link(manager, mailoutbox):
     assert "como facilitador/a y gerente" in mail.body
     assert link in mail.body
     assert "vence el" in mail.body
+
+
+def test_a_manager_demoted_since_cannot_resend_a_managers_invitation(manager):
+    member_create(
+        organisation=manager.organisation, username="otra", password=PASSWORD, is_manager=True
+    )
+    invitation, token = _invite(manager, is_manager=True, is_facilitator=False)
+    member_set_roles(membership=manager, is_facilitator=True, is_manager=False)
+    manager.refresh_from_db()
+    _refused(lambda: invitations.resend(invitation=invitation, inviter=manager), "gerente")
+    assert invitations.lookup(token).problem is None  # the old link is untouched

@@ -290,6 +290,9 @@ def test_the_migration_keeps_memberships_and_moves_deactivation():
     gone = User.objects.create(username="ida", is_active=False)
     OldMembership.objects.create(user=active, organisation=org, is_facilitator=True)
     OldMembership.objects.create(user=gone, organisation=org, is_manager=True)
+    # A staff account let go stays closed: the admin needs no membership to let it in.
+    staff = User.objects.create(username="soporte", is_active=False, is_staff=True)
+    OldMembership.objects.create(user=staff, organisation=org, is_facilitator=True)
     executor = MigrationExecutor(connection)
     executor.migrate(after)
     new = executor.loader.project_state(after).apps
@@ -299,8 +302,87 @@ def test_the_migration_keeps_memberships_and_moves_deactivation():
         m.user.username: (m.is_active, m.is_facilitator, m.is_manager)
         for m in NewMembership.objects.select_related("user")
     }
-    assert rows == {"activa": (True, True, False), "ida": (False, False, True)}
+    assert rows == {
+        "activa": (True, True, False),
+        "ida": (False, False, True),
+        "soporte": (False, True, False),
+    }
     assert NewUser.objects.get(username="ida").is_active  # deactivation is the membership's
+    assert not NewUser.objects.get(username="soporte").is_active
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_form_from_a_page_of_another_of_her_organisations_acts_there(
+    vale, consultant, organisation, other_organisation
+):
+    """Two tabs: Textiles' page was open when Aceros became active in the other tab; its
+    form names its page's organisation and acts there, and the active one stays."""
+    theirs = _workshop(other_organisation, consultant.user, "Sesión de Textiles")
+    vale.post(reverse("organisation_choose"), {"organisation": organisation.pk})
+    response = vale.post(
+        f"/sesiones/{theirs.pk}/duplicar/", {"puente_organisation": other_organisation.pk}
+    )
+    assert response.status_code == 302
+    assert Workshop.objects.filter(organisation=other_organisation).count() == 2
+    assert Workshop.objects.filter(organisation=organisation).count() == 0
+    # The page after a form is its organisation's: Textiles is active now, and she is told.
+    assert _active(vale) == other_organisation.pk
+    assert "Ese formulario era de Textiles del Norte" in vale.get(response["Location"]).text
+
+
+def test_a_settings_form_acts_in_its_pages_organisation(
+    vale, consultant, organisation, other_organisation
+):
+    vale.post(reverse("organisation_choose"), {"organisation": organisation.pk})
+    vale.post(
+        reverse("organisation_settings"),
+        {
+            "org-name": "Textiles del Norte S.A.S.",
+            "org-time_zone": "America/Mexico_City",
+            "org-display_name": "",
+            "puente_organisation": other_organisation.pk,
+        },
+    )
+    organisation.refresh_from_db()
+    other_organisation.refresh_from_db()
+    assert other_organisation.name == "Textiles del Norte S.A.S."
+    assert organisation.name == "Aceros del Valle"
+
+
+def test_an_htmx_request_names_its_page_and_switches_nothing(
+    vale, consultant, organisation, other_organisation
+):
+    theirs = _workshop(other_organisation, consultant.user, "Sesión de Textiles")
+    vale.post(reverse("organisation_choose"), {"organisation": organisation.pk})
+    response = vale.get(
+        f"/sesiones/{theirs.pk}/",
+        headers={"HX-Request": "true", "X-Puente-Organisation": str(other_organisation.pk)},
+    )
+    assert response.status_code == 200
+    assert 'id="organisation-switched"' not in response.text
+    assert _active(vale) == organisation.pk
+    # The page's organisation is not where the object is: 404, as for anyone.
+    ours = _workshop(organisation, consultant.user, "Sesión de Aceros")
+    assert (
+        vale.get(
+            f"/sesiones/{ours.pk}/", headers={"X-Puente-Organisation": str(other_organisation.pk)}
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("value", ["x", "999999", "1.5"])
+def test_a_page_organisation_that_is_not_hers_is_404(vale, consultant, organisation, value):
+    ours = _workshop(organisation, consultant.user, "Sesión de Aceros")
+    response = vale.post(f"/sesiones/{ours.pk}/duplicar/", {"puente_organisation": value})
+    assert response.status_code == 404
+    assert Workshop.objects.filter(organisation=organisation).count() == 1
+
+
+def test_every_staff_page_names_its_organisation(vale, organisation):
+    page = vale.get("/sesiones/").text
+    assert f'data-organisation="{organisation.pk}"' in page
+    assert f'"X-Puente-Organisation": "{organisation.pk}"' in page
+    assert "js/page-organisation" in page

@@ -9,11 +9,12 @@ def deactivation_moves_to_the_membership(apps, schema_editor):
     """Until now a user was one membership and «deactivated» was the account's is_active.
     Deactivation is now per organisation: the membership takes the account's state and the
     account is opened again (login still refuses a person with no active membership, so a
-    deactivated member keeps being unable to log in). Superusers' accounts are left alone."""
+    deactivated member keeps being unable to log in). Staff accounts (the admin, which needs
+    no membership) are left alone: a deactivated one stays closed."""
     Membership = apps.get_model("workshops", "Membership")
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     inactive = Membership.objects.filter(user__is_active=False, user__is_superuser=False)
-    user_ids = list(inactive.values_list("user_id", flat=True))
+    user_ids = list(inactive.filter(user__is_staff=False).values_list("user_id", flat=True))
     inactive.update(is_active=False)
     User.objects.filter(pk__in=user_ids).update(is_active=True)
 
