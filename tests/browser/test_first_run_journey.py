@@ -26,10 +26,11 @@ PASSWORD = "clave-de-la-esquina-2026"
 NEW_PASSWORD = "otra-clave-mas-larga-2027"
 
 
-@pytest.fixture
-def mail_server(transactional_db: None) -> Iterator[tuple[str, Path]]:
+def console_mail_server(log_name: str) -> Iterator[tuple[str, Path]]:
+    """A server of the test's own, with Django's console mail backend: it delivers nothing
+    and prints every mail, links included, to its log. Yields its address and log."""
     port = free_port()
-    log_path = ROOT / "var" / "first-run-server.log"
+    log_path = ROOT / "var" / log_name
     log = log_path.open("w")
     env = server_env(
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend", PYTHONUNBUFFERED="1"
@@ -40,7 +41,12 @@ def mail_server(transactional_db: None) -> Iterator[tuple[str, Path]]:
     log.close()
 
 
-def _no_sideways_scroll(page: Page, width: int) -> None:
+@pytest.fixture
+def mail_server(transactional_db: None) -> Iterator[tuple[str, Path]]:
+    yield from console_mail_server("first-run-server.log")
+
+
+def no_sideways_scroll(page: Page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} scrolls sideways at {width}px ({scroll}px)"
 
@@ -62,7 +68,7 @@ def test_first_run_setup_reset_and_members(browser: Browser, mail_server, screen
         phone.goto("/")
         expect(phone).to_have_url(re.compile(r"/configurar/$"))
         screens.shot(phone, "01-setup-phone")
-        _no_sideways_scroll(phone, 390)
+        no_sideways_scroll(phone, 390)
 
         laptop.goto("/")
         expect(laptop).to_have_url(re.compile(r"/configurar/$"))
@@ -113,7 +119,7 @@ def test_first_run_setup_reset_and_members(browser: Browser, mail_server, screen
         lili = laptop.locator(".member").filter(has_text="lili@laesquina.co")
         expect(lili.get_by_label("Gerente")).to_be_checked()
         screens.shot(laptop, "05-members-laptop")
-        _no_sideways_scroll(laptop, 1366)
+        no_sideways_scroll(laptop, 1366)
 
         # Dora forgets her password.
         laptop.get_by_role("button", name="Salir").click()
@@ -138,9 +144,9 @@ def test_first_run_setup_reset_and_members(browser: Browser, mail_server, screen
 
         # The phone: login and the members page fit 390 px.
         screens.shot(phone, "09-login-phone")
-        _no_sideways_scroll(phone, 390)
+        no_sideways_scroll(phone, 390)
         log_in(phone, "lili", PASSWORD)
         phone.goto("/organizacion/personas/")
         expect(phone.locator(".member")).to_have_count(2)
         screens.shot(phone, "10-members-phone")
-        _no_sideways_scroll(phone, 390)
+        no_sideways_scroll(phone, 390)

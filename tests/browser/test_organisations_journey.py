@@ -21,8 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import LAPTOP as _LAPTOP_OPTIONS
-from tests.browser.conftest import PHONE, ROOT, _page, allow_console_error
-from tests.servers import free_port, server_env, start_daphne, stop
+from tests.browser.conftest import PHONE, _page, allow_console_error
+from tests.browser.test_first_run_journey import console_mail_server, no_sideways_scroll
 from workshops.models import Membership, Organisation, Workshop
 from workshops.services import member_create, organisation_create, workshop_create
 
@@ -38,23 +38,8 @@ SECOND = "Cooperativa Textil del Sur"
 
 @pytest.fixture
 def mail_server(transactional_db: None, library) -> Iterator[tuple[str, Path]]:
-    """A server of this test's own, with Django's console mail backend: it delivers nothing
-    (so the inviter is shown the link) and prints every mail, links included, to its log."""
-    port = free_port()
-    log_path = ROOT / "var" / "organisations-server.log"
-    log = log_path.open("w")
-    env = server_env(
-        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend", PYTHONUNBUFFERED="1"
-    )
-    process = start_daphne(port, env, log, log_path)
-    yield f"http://127.0.0.1:{port}", log_path
-    stop(process)
-    log.close()
-
-
-def _no_sideways_scroll(page: Page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways at {width}px ({scroll}px)"
+    """This server delivers nothing (so the inviter is shown the link) and logs every mail."""
+    yield from console_mail_server("organisations-server.log")
 
 
 def _mails(log_path: Path) -> str:
@@ -143,7 +128,7 @@ def test_two_organisations_invitations_switching_and_reset(
         dora.get_by_role("link", name="Listo").click()
         tomas_link = _invite(dora, base_url, log_path, "tomas@laesquina.co", manager=True)
         screens.shot(dora, "04-manager-link")
-        _no_sideways_scroll(dora, 1366)
+        no_sideways_scroll(dora, 1366)
         dora.get_by_role("link", name="Listo").click()
         expect(dora.locator("#pending-invitations .invitation")).to_have_count(2)
         dora.locator("#invitations").scroll_into_view_if_needed()
@@ -163,7 +148,7 @@ def test_two_organisations_invitations_switching_and_reset(
         expect(nora.locator(".messages")).to_contain_text(f"Te damos la bienvenida a {FIRST}")
         expect(nora.locator("#active-organisation")).to_contain_text(FIRST)
         screens.shot(nora, "07-nora-home-phone")
-        _no_sideways_scroll(nora, 390)
+        no_sideways_scroll(nora, 390)
 
         tomas = open_page(stack, LAPTOP)
         tomas.goto(tomas_link)
@@ -217,7 +202,7 @@ def test_two_organisations_invitations_switching_and_reset(
         nora.locator(".org-switch summary").click()
         expect(nora.locator(".org-switch-menu").get_by_role("button", name=FIRST)).to_be_visible()
         screens.shot(nora, "11-switcher-open-phone", full_page=False)
-        _no_sideways_scroll(nora, 390)
+        no_sideways_scroll(nora, 390)
         nora.locator(".org-switch summary").click()  # closed again
 
         # A session in each: the second's made on the phone, the first's by the services.
@@ -262,14 +247,14 @@ def test_two_organisations_invitations_switching_and_reset(
         expect(nora.get_by_role("heading", name="Pedidos de tornillería")).to_be_visible()
         expect(nora.locator("#active-organisation")).to_contain_text(FIRST)
         screens.shot(nora, "15-switched-by-link-phone", full_page=False)
-        _no_sideways_scroll(nora, 390)
+        no_sideways_scroll(nora, 390)
         assert _sessions(nora) == ["Pedidos de tornillería"]  # and it stays there
         nora.goto("/organizaciones/")
         active = nora.locator(".org-choice").filter(has_text="activa ahora")
         expect(active).to_have_count(1)
         expect(active).to_contain_text(FIRST)
         screens.shot(nora, "16-chooser-phone")
-        _no_sideways_scroll(nora, 390)
+        no_sideways_scroll(nora, 390)
 
         # On a laptop, Nora logs in and chooses where to work; the header's switcher.
         nora_laptop = open_page(stack, LAPTOP)
@@ -277,14 +262,14 @@ def test_two_organisations_invitations_switching_and_reset(
         expect(nora_laptop).to_have_url(re.compile(r"/organizaciones/"))
         expect(nora_laptop.locator(".org-choice")).to_have_count(2)
         screens.shot(nora_laptop, "17-chooser-laptop")
-        _no_sideways_scroll(nora_laptop, 1366)
+        no_sideways_scroll(nora_laptop, 1366)
         nora_laptop.get_by_role("button", name=SECOND).click()
         expect(nora_laptop.get_by_role("heading", name="Hola, Nora")).to_be_visible()
         expect(nora_laptop.locator("#active-organisation")).to_contain_text(SECOND)
         nora_laptop.locator(".org-switch summary").click()
         expect(nora_laptop.locator(".org-switch-menu")).to_be_visible()
         screens.shot(nora_laptop, "18-switcher-open-laptop", full_page=False)
-        _no_sideways_scroll(nora_laptop, 1366)
+        no_sideways_scroll(nora_laptop, 1366)
         nora_laptop.locator(".org-switch summary").click()
 
         # 5. Not a member: the other organisation's session is not found, in Spanish.
