@@ -30,10 +30,15 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from workshops.models import Invitation, Membership, Organisation
 
 TOKEN_BYTES = 32
+# Lazy: said in the reader's language, when it is said.
+ACCOUNT_EXISTS = gettext_lazy(
+    "Ya existe una cuenta con este correo: entra con ella para aceptar la invitación."
+)
 
 
 class Problem(StrEnum):
@@ -384,7 +389,7 @@ def accept_new_account(
     _claim(invitation, now)
     if account_exists(email):
         raise ValidationError(
-            _("Ya existe una cuenta con este correo: entra con ella para aceptar la invitación."),
+            ACCOUNT_EXISTS,
             code="account",
         )
     try:
@@ -399,7 +404,7 @@ def accept_new_account(
     except IntegrityError:
         # Another organisation's invitation to the same address was accepted a moment ago.
         raise ValidationError(
-            _("Ya existe una cuenta con este correo: entra con ella para aceptar la invitación."),
+            ACCOUNT_EXISTS,
             code="account",
         ) from None
     membership = _membership_for(invitation, user)
