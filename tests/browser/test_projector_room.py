@@ -5,10 +5,13 @@ pages itself, or the reveal shows its top and «+ N más»), and axe-core report
 on any of them."""
 
 import datetime
+import io
 import random
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from agreements import services as agreement_services
@@ -18,6 +21,7 @@ from facilitation.models import Contribution, Dot, LiveSession, Participant, The
 from tests.browser.conftest import log_in
 from tests.browser.test_live_journey import _off_the_event_loop, _ready_live
 from tests.conftest import PASSWORD
+from workshops.face import organisation_logo_set
 
 SIZES = {"1920x1080": {"width": 1920, "height": 1080}, "1366x768": {"width": 1366, "height": 768}}
 PEOPLE = 60
@@ -96,6 +100,14 @@ def _votes(live: LiveSession, block, people: list[Participant], themes: list[The
     )
 
 
+def _logo() -> SimpleUploadedFile:
+    image = Image.new("RGBA", (900, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(image).rectangle((20, 60, 880, 240), fill=(176, 58, 46, 255))
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    return SimpleUploadedFile("logo.png", data.getvalue(), content_type="image/png")
+
+
 def _whole(screen: Page, size: dict) -> None:
     """Nothing on the projector runs off the wall, at the bottom or at the side."""
     assert screen.evaluate("document.documentElement.scrollWidth") <= size["width"]
@@ -126,6 +138,11 @@ def test_the_projector_holds_sixty_people_and_150_cards(
     library, organisation, facilitator, laptop: Page, screens, size_name
 ):
     size = SIZES[size_name]
+    # The room sees its company (issue 14): a wide logo and a long display name on the join
+    # screen, beside the code, the QR code and sixty arrivals.
+    organisation.display_name = "Aceros del Valle S.A.S. · Planta Yumbo"
+    organisation.save(update_fields=["display_name"])
+    organisation_logo_set(organisation=organisation, upload=_logo())
     live = _ready_live(organisation, facilitator)
     people = _room(live, organisation)
     screen = laptop
@@ -138,6 +155,10 @@ def test_the_projector_holds_sixty_people_and_150_cards(
     expect(screen.locator("#screen-arrivals li")).to_have_count(3)
     expect(screen.locator("#screen-arrivals")).to_contain_text("20")
     expect(screen.get_by_role("button", name="Pantalla completa")).to_be_visible()
+    expect(screen.locator(".org-face-projector img")).to_be_visible()
+    for whole in (".code-huge", ".join-panel .qr"):
+        box = screen.locator(whole).first.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= size["width"], whole
 
     # The principles: a slide with the ten principles.
     block = live.workshop.blocks.get(kind__slug="principles")
